@@ -1,0 +1,295 @@
+//! The generic adjoint gradient.
+//!
+//! For `min_θ L(u, θ)` subject to `f(u, θ) = 0`, with `u ∈ ℝ^{n_u}`, `θ ∈ ℝ^{n_θ}`:
+//!
+//! ```text
+//!     1. state:    solve f(u, θ) = 0 for u                       (StateSolve)
+//!     2. assemble  ∂f/∂u (n_u × n_u), ∂f/∂θ (n_u × n_θ), (∂L/∂u)ᵀ (n_u), (∂L/∂θ)ᵀ (n_θ)
+//!     3. adjoint:  (∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ                         λ ∈ ℝ^{n_u}
+//!     4. gradient: (dL/dθ)ᵀ = (∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ               ∈ ℝ^{n_θ}
+//! ```
+//!
+//! This is the total derivative of the Lagrangian `L + λᵀ f` with `λ` chosen so that the
+//! coefficient of `du/dθ`, namely `∂L/∂u + λᵀ ∂f/∂u`, vanishes: the `n_u × n_θ` sensitivity
+//! `du/dθ` is never formed. Note the sign: `λ` here solves the system with `−∂L/∂u` on the
+//! right, so `dL/dθ = ∂L/∂θ + λᵀ ∂f/∂θ` with a plus.
+//!
+//! [`AdjointWorkspace`] owns everything that can be kept between evaluations at different `θ`:
+//! the Jacobian patterns (values refilled in place), the solver's symbolic analysis, and the
+//! vectors. An optimization loop creates it once and calls [`AdjointWorkspace::evaluate`] per
+//! iteration.
+//!
+//! # Example
+//! ```
+//! use adjoint::problems::tridiagonal::Tridiagonal;
+//! use adjoint::{AdjointWorkspace, SolverKind};
+//! # fn main() -> adjoint::Result<()> {
+//! let (problem, theta) = Tridiagonal::random(5, 0)?;
+//! let mut ws = AdjointWorkspace::new(&problem, SolverKind::Auto)?;
+//! let objective = ws.evaluate(&problem, &theta)?;
+//! assert_eq!(ws.gradient().len(), 2 * 5 - 1);
+//! assert!(objective >= 0.0);
+//! // the adjoint equation holds: (∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ
+//! let r = &ws.dfdu().transpose_view() * &ndarray::Array1::from(ws.lambda().to_vec());
+//! for (ri, gi) in r.iter().zip(ws.dl_du()) {
+//!     assert!((ri + gi).abs() < 1e-9);
+//! }
+//! # Ok(()) }
+//! ```
+
+use crate::error::{check_finite, check_vector};
+use crate::problem::{AdjointProblem, JacobianSolve};
+use crate::solve::{Solver, SolverKind};
+use crate::sparse::{mul_transpose_into, zeros_like};
+use crate::{Error, Result};
+use sprs::CsMat;
+use std::time::{Duration, Instant};
+
+/// Wall-clock time of each phase of the last evaluation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// State solve, excluding the assembly and factorization it asked for.
+    pub state_solve: Duration,
+    /// Filling `∂f/∂u`, `∂f/∂θ` and the objective's partials.
+    pub assemble: Duration,
+    /// Numeric factorization of `∂f/∂u` (including its checks).
+    pub factor: Duration,
+    /// The adjoint solve `(∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ`.
+    pub adjoint_solve: Duration,
+    /// `(∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ`.
+    pub gradient: Duration,
+    /// Everything one optimization iteration pays.
+    pub total: Duration,
+}
+
+/// Reusable state of the adjoint method for one problem (fixed sizes and patterns).
+#[derive(Debug, Clone)]
+pub struct AdjointWorkspace {
+    n_state: usize,
+    n_params: usize,
+    dfdu: CsMat<f64>,
+    dfdtheta: CsMat<f64>,
+    solver: Solver,
+    u: Vec<f64>,
+    lambda: Vec<f64>,
+    dl_du: Vec<f64>,
+    dl_dtheta: Vec<f64>,
+    gradient: Vec<f64>,
+    objective: f64,
+    timings: Timings,
+}
+
+impl AdjointWorkspace {
+    /// Asks the problem for its patterns, checks their shapes, and analyzes the solver.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when a pattern does not have the problem's sizes;
+    /// [`Error::SolverNotApplicable`] when the requested solver does not fit `∂f/∂u`.
+    pub fn new<P: AdjointProblem + ?Sized>(problem: &P, kind: SolverKind) -> Result<Self> {
+        let (n_u, n_t) = (problem.n_state(), problem.n_params());
+        let dfdu_pattern = problem.dfdu_pattern();
+        let dfdtheta_pattern = problem.dfdtheta_pattern();
+        for (what, shape, expected) in [
+            ("df/du pattern", dfdu_pattern.shape(), (n_u, n_u)),
+            ("df/dtheta pattern", dfdtheta_pattern.shape(), (n_u, n_t)),
+        ] {
+            if shape != expected {
+                return Err(Error::Shape {
+                    what: what.into(),
+                    expected: format!("{}×{}", expected.0, expected.1),
+                    found: format!("{}×{}", shape.0, shape.1),
+                });
+            }
+        }
+        let solver = Solver::analyze(&dfdu_pattern, kind)?;
+        Ok(AdjointWorkspace {
+            n_state: n_u,
+            n_params: n_t,
+            dfdu: zeros_like(&dfdu_pattern, "df/du pattern")?,
+            dfdtheta: zeros_like(&dfdtheta_pattern, "df/dtheta pattern")?,
+            solver,
+            u: vec![0.0; n_u],
+            lambda: vec![0.0; n_u],
+            dl_du: vec![0.0; n_u],
+            dl_dtheta: vec![0.0; n_t],
+            gradient: vec![0.0; n_t],
+            objective: f64::NAN,
+            timings: Timings::default(),
+        })
+    }
+
+    /// Runs steps 1–4 at `θ` and returns `L(u(θ), θ)`; the gradient and the intermediate
+    /// quantities are then available from the accessors.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] / [`Error::NonFinite`] for a bad `θ`; a non-finite state; anything the
+    /// problem or the solver reports (e.g. [`Error::SingularPivot`]).
+    ///
+    /// # Panics
+    /// When used with a problem of other sizes than the one it was created for.
+    ///
+    /// # Complexity
+    /// One state solve, at most two factorizations (one when `∂f/∂u` does not depend on `u`),
+    /// one adjoint solve and `O(nnz(∂f/∂θ))` for the gradient. No allocation.
+    #[track_caller]
+    pub fn evaluate<P: AdjointProblem + ?Sized>(
+        &mut self,
+        problem: &P,
+        theta: &[f64],
+    ) -> Result<f64> {
+        assert_eq!(
+            (problem.n_state(), problem.n_params()),
+            (self.n_state, self.n_params),
+            "AdjointWorkspace used with a problem of other sizes"
+        );
+        let start = Instant::now();
+        self.timings = Timings::default();
+        self.objective = f64::NAN;
+        check_vector("theta", theta, self.n_params)?;
+
+        // 1. state
+        let mut factorizer = Factorizer {
+            problem,
+            theta,
+            dfdu: &mut self.dfdu,
+            solver: &mut self.solver,
+            factored: false,
+            assemble: Duration::ZERO,
+            factor: Duration::ZERO,
+        };
+        let t = Instant::now();
+        problem.solve_state(theta, &mut factorizer, &mut self.u)?;
+        let state_total = t.elapsed();
+        let (factored, mut assemble, mut factor) =
+            (factorizer.factored, factorizer.assemble, factorizer.factor);
+        self.timings.state_solve = state_total.saturating_sub(assemble + factor);
+        check_finite("u", &self.u)?;
+
+        // 2. assemble (∂f/∂u only when the state solve's factorization cannot be reused)
+        let t = Instant::now();
+        let refactor = !factored || problem.dfdu_depends_on_u();
+        if refactor {
+            problem.fill_dfdu(&self.u, theta, self.dfdu.data_mut())?;
+        }
+        problem.fill_dfdtheta(&self.u, theta, self.dfdtheta.data_mut())?;
+        self.objective = problem.objective(&self.u, theta)?;
+        problem.objective_partials(&self.u, theta, &mut self.dl_du, &mut self.dl_dtheta)?;
+        assemble += t.elapsed();
+        if refactor {
+            let t = Instant::now();
+            self.solver.factor(&self.dfdu, "df/du")?;
+            factor += t.elapsed();
+        }
+        self.timings.assemble = assemble;
+        self.timings.factor = factor;
+
+        // 3. adjoint: (∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ
+        let t = Instant::now();
+        for (l, g) in self.lambda.iter_mut().zip(&self.dl_du) {
+            *l = -g;
+        }
+        self.solver.solve_transpose_in_place(&mut self.lambda)?;
+        self.timings.adjoint_solve = t.elapsed();
+
+        // 4. gradient: (∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ
+        let t = Instant::now();
+        mul_transpose_into(&self.dfdtheta, &self.lambda, &mut self.gradient);
+        for (g, d) in self.gradient.iter_mut().zip(&self.dl_dtheta) {
+            *g += d;
+        }
+        self.timings.gradient = t.elapsed();
+        self.timings.total = start.elapsed();
+        Ok(self.objective)
+    }
+
+    /// `(dL/dθ)ᵀ ∈ ℝ^{n_θ}` from the last evaluation.
+    pub fn gradient(&self) -> &[f64] {
+        &self.gradient
+    }
+    /// The state `u(θ) ∈ ℝ^{n_u}`.
+    pub fn u(&self) -> &[f64] {
+        &self.u
+    }
+    /// The adjoint `λ ∈ ℝ^{n_u}`, solving `(∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ`.
+    pub fn lambda(&self) -> &[f64] {
+        &self.lambda
+    }
+    /// `L(u, θ)`.
+    pub fn objective(&self) -> f64 {
+        self.objective
+    }
+    /// `(∂L/∂u)ᵀ ∈ ℝ^{n_u}`.
+    pub fn dl_du(&self) -> &[f64] {
+        &self.dl_du
+    }
+    /// `(∂L/∂θ)ᵀ ∈ ℝ^{n_θ}`.
+    pub fn dl_dtheta(&self) -> &[f64] {
+        &self.dl_dtheta
+    }
+    /// The assembled `∂f/∂u` (CSC, n_u × n_u).
+    pub fn dfdu(&self) -> &CsMat<f64> {
+        &self.dfdu
+    }
+    /// The assembled `∂f/∂θ` (CSC, n_u × n_θ).
+    pub fn dfdtheta(&self) -> &CsMat<f64> {
+        &self.dfdtheta
+    }
+    /// The solver in use (`solver().name()` says which).
+    pub fn solver(&self) -> &Solver {
+        &self.solver
+    }
+    /// Timings of the last evaluation.
+    pub fn timings(&self) -> &Timings {
+        &self.timings
+    }
+    /// `‖dL/dθ‖₂`.
+    pub fn gradient_norm(&self) -> f64 {
+        self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+    }
+}
+
+/// One-shot gradient: `(L, (dL/dθ)ᵀ)` at `θ` with an automatically chosen solver.
+///
+/// # Errors
+/// As [`AdjointWorkspace::new`] and [`AdjointWorkspace::evaluate`].
+pub fn gradient<P: AdjointProblem + ?Sized>(problem: &P, theta: &[f64]) -> Result<(f64, Vec<f64>)> {
+    let mut ws = AdjointWorkspace::new(problem, SolverKind::Auto)?;
+    let objective = ws.evaluate(problem, theta)?;
+    Ok((objective, ws.gradient))
+}
+
+/// The engine's side of [`JacobianSolve`], lent to the state solve.
+struct Factorizer<'a, P: ?Sized> {
+    problem: &'a P,
+    theta: &'a [f64],
+    dfdu: &'a mut CsMat<f64>,
+    solver: &'a mut Solver,
+    factored: bool,
+    assemble: Duration,
+    factor: Duration,
+}
+
+impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
+    fn factor_at(&mut self, u: &[f64]) -> Result<()> {
+        self.factored = false;
+        let t = Instant::now();
+        self.problem
+            .fill_dfdu(u, self.theta, self.dfdu.data_mut())?;
+        self.assemble += t.elapsed();
+        let t = Instant::now();
+        self.solver.factor(self.dfdu, "df/du")?;
+        self.factor += t.elapsed();
+        self.factored = true;
+        Ok(())
+    }
+
+    fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+        if !self.factored {
+            return Err(Error::invalid(
+                "state solve",
+                "solve_in_place called before factor_at",
+            ));
+        }
+        self.solver.solve_in_place(rhs)
+    }
+}

@@ -1,0 +1,203 @@
+//! The library's error type.
+//!
+//! # Policy
+//!
+//! Anything that depends on user data (sizes, values, files, paths, the structure of a matrix)
+//! returns an [`Error`]; it never panics. A panic inside the library is a bug, except where a
+//! function documents a `# Panics` section for a *programming* error (for example a workspace
+//! used with a problem of another size), as the `sprs` guidelines do.
+//!
+//! Every variant names what is wrong and where: the row and column of a matrix entry, the index
+//! of a pivot (in the caller's original numbering, not a permuted one), the path and line of a
+//! file.
+
+use std::path::PathBuf;
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong on user data.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A vector or matrix has the wrong size.
+    #[error("{what}: expected {expected}, found {found}")]
+    Shape {
+        /// What was being checked, e.g. `"theta"` or `"df/du"`.
+        what: String,
+        /// The size that was required.
+        expected: String,
+        /// The size that was given.
+        found: String,
+    },
+
+    /// A vector holds a NaN or an infinity.
+    #[error("{what}[{index}] is not finite ({value})")]
+    NonFinite {
+        /// The vector, e.g. `"theta"`.
+        what: String,
+        /// 0-based index of the first bad entry.
+        index: usize,
+        /// The offending value.
+        value: f64,
+    },
+
+    /// A matrix holds a NaN or an infinity.
+    #[error("{what}: entry ({row}, {col}) is not finite ({value})")]
+    NonFiniteEntry {
+        /// The matrix, e.g. `"df/du"`.
+        what: String,
+        /// 0-based row.
+        row: usize,
+        /// 0-based column.
+        col: usize,
+        /// The offending value.
+        value: f64,
+    },
+
+    /// A matrix that must be symmetric is not.
+    #[error(
+        "{what} is not symmetric: entry ({row}, {col}) = {value} but ({col}, {row}) = {mirror}"
+    )]
+    NotSymmetric {
+        /// The matrix.
+        what: String,
+        /// 0-based row of the first asymmetric entry.
+        row: usize,
+        /// 0-based column of the first asymmetric entry.
+        col: usize,
+        /// Value at `(row, col)`.
+        value: f64,
+        /// Value at `(col, row)` (0 when not stored).
+        mirror: f64,
+    },
+
+    /// A pattern that must be symmetric is not.
+    #[error(
+        "{what} is not structurally symmetric: ({row}, {col}) is stored but ({col}, {row}) is not"
+    )]
+    PatternNotSymmetric {
+        /// The matrix.
+        what: String,
+        /// 0-based row of the stored entry.
+        row: usize,
+        /// 0-based column of the stored entry.
+        col: usize,
+    },
+
+    /// A factorization or substitution met a zero (or numerically negligible) pivot.
+    #[error("{what} is singular: pivot {pivot:e} at row/column {index} (tolerance {tolerance:e})")]
+    SingularPivot {
+        /// The matrix.
+        what: String,
+        /// 0-based row/column of the pivot, in the matrix's own numbering.
+        index: usize,
+        /// The pivot value.
+        pivot: f64,
+        /// The tolerance it fell below.
+        tolerance: f64,
+    },
+
+    /// `∂f/∂u` has a cycle: the computation is not a DAG.
+    #[error("{what} has a cycle: {}", format_cycle(nodes))]
+    Cycle {
+        /// The matrix or network.
+        what: String,
+        /// The nodes of one cycle, in order; the first node is repeated at the end when printed.
+        nodes: Vec<usize>,
+    },
+
+    /// A forced solver cannot handle the matrix.
+    #[error("solver {solver} does not apply: {reason}")]
+    SolverNotApplicable {
+        /// The solver that was asked for.
+        solver: String,
+        /// Why it does not apply.
+        reason: String,
+    },
+
+    /// A value is outside its allowed range (e.g. a size of zero, a negative step).
+    #[error("invalid {what}: {message}")]
+    Invalid {
+        /// The parameter.
+        what: String,
+        /// What is wrong with it.
+        message: String,
+    },
+
+    /// A file could not be parsed.
+    #[error("{}:{line}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number (0 when the problem is the file as a whole).
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A file or folder could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The operating-system error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn format_cycle(nodes: &[usize]) -> String {
+    let mut s: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
+    if let Some(first) = nodes.first() {
+        s.push(first.to_string());
+    }
+    s.join(" → ")
+}
+
+impl Error {
+    /// Shorthand for [`Error::Shape`] with element counts.
+    pub(crate) fn length(what: impl Into<String>, expected: usize, found: usize) -> Self {
+        Error::Shape {
+            what: what.into(),
+            expected: format!("length {expected}"),
+            found: format!("length {found}"),
+        }
+    }
+
+    /// Shorthand for [`Error::Invalid`].
+    pub(crate) fn invalid(what: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            what: what.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Io`].
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Checks that `v` has length `n` and only finite entries.
+pub(crate) fn check_vector(what: &str, v: &[f64], n: usize) -> Result<()> {
+    if v.len() != n {
+        return Err(Error::length(what, n, v.len()));
+    }
+    check_finite(what, v)
+}
+
+/// Checks that every entry of `v` is finite.
+pub(crate) fn check_finite(what: &str, v: &[f64]) -> Result<()> {
+    match v.iter().position(|x| !x.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NonFinite {
+            what: what.to_string(),
+            index,
+            value: v[index],
+        }),
+    }
+}

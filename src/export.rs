@@ -1,0 +1,116 @@
+//! Export folders: everything about one evaluation, in files other tools read.
+//!
+//! | file            | content                                   | format                       |
+//! |-----------------|-------------------------------------------|------------------------------|
+//! | `dfdu.mtx`      | `∂f/∂u`, n_u × n_u                        | coordinate real general      |
+//! | `dfdtheta.mtx`  | `∂f/∂θ`, n_u × n_θ                        | coordinate real general      |
+//! | `u.mtx`         | the state `u`                             | array real general, n_u × 1  |
+//! | `theta.mtx`     | the parameters `θ`                        | array, n_θ × 1               |
+//! | `lambda.mtx`    | the adjoint `λ`                           | array, n_u × 1               |
+//! | `gradient.mtx`  | `(dL/dθ)ᵀ`                                | array, n_θ × 1               |
+//! | `dLdu.mtx`      | `(∂L/∂u)ᵀ`                                | array, n_u × 1               |
+//! | `dLdtheta.mtx`  | `(∂L/∂θ)ᵀ`                                | array, n_θ × 1               |
+//! | inputs          | problem data, e.g. `c.mtx`, `b.mtx`       | array, n × 1                 |
+//! | `problem.json`  | kind, sizes, parameters, objective, solver | JSON                         |
+//!
+//! Matrix Market files are 1-based and hold every value in its shortest round-trip decimal
+//! form, so `scipy.io.mmread`, `MatrixMarket.jl` and MATLAB read back the exact `f64`s. Each
+//! file is written atomically (see [`crate::mtx::write_atomic`]).
+
+use crate::mtx::{write_atomic, write_matrix, write_vector};
+use crate::{AdjointWorkspace, Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Makes sure `dir` is a folder that can be written into (creating it and its parents).
+///
+/// # Errors
+/// [`Error::Io`] when `dir` exists and is not a folder, or cannot be created.
+pub fn prepare_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::io(
+            dir,
+            std::io::Error::other("exists and is not a folder"),
+        ));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// The files that [`export_evaluation`] writes, in order (inputs excluded).
+pub const EVALUATION_FILES: [&str; 9] = [
+    "dfdu.mtx",
+    "dfdtheta.mtx",
+    "u.mtx",
+    "theta.mtx",
+    "lambda.mtx",
+    "gradient.mtx",
+    "dLdu.mtx",
+    "dLdtheta.mtx",
+    "problem.json",
+];
+
+/// Writes the export folder of an evaluation: the matrices and vectors of `ws` (which must
+/// have been evaluated at `theta`), the named input vectors, and `problem` as `problem.json`.
+/// Returns the paths written.
+///
+/// # Errors
+/// [`Error::Io`] naming the first path that could not be written; files written before it
+/// are complete, and no partial file is left.
+pub fn export_evaluation(
+    dir: &Path,
+    ws: &AdjointWorkspace,
+    theta: &[f64],
+    inputs: &[(&str, &[f64])],
+    problem: &serde_json::Value,
+) -> Result<Vec<PathBuf>> {
+    prepare_dir(dir)?;
+    let mut written = Vec::new();
+    let mut path = |name: &str| {
+        let p = dir.join(name);
+        written.push(p.clone());
+        p
+    };
+    write_matrix(
+        path("dfdu.mtx"),
+        ws.dfdu(),
+        " df/du: Jacobian of the constraint f(u, theta) = 0 with respect to u",
+    )?;
+    write_matrix(
+        path("dfdtheta.mtx"),
+        ws.dfdtheta(),
+        " df/dtheta: Jacobian of f with respect to theta",
+    )?;
+    write_vector(path("u.mtx"), ws.u(), " u: the state, f(u, theta) = 0")?;
+    write_vector(path("theta.mtx"), theta, " theta: the parameters")?;
+    write_vector(
+        path("lambda.mtx"),
+        ws.lambda(),
+        " lambda: the adjoint, (df/du)^T lambda = -(dL/du)^T",
+    )?;
+    write_vector(
+        path("gradient.mtx"),
+        ws.gradient(),
+        " gradient: (dL/dtheta)^T = (dL/dtheta)^T_partial + (df/dtheta)^T lambda",
+    )?;
+    write_vector(
+        path("dLdu.mtx"),
+        ws.dl_du(),
+        " dLdu: (partial L / partial u)^T",
+    )?;
+    write_vector(
+        path("dLdtheta.mtx"),
+        ws.dl_dtheta(),
+        " dLdtheta: (partial L / partial theta)^T",
+    )?;
+    for (name, v) in inputs {
+        write_vector(
+            path(&format!("{name}.mtx")),
+            v,
+            &format!(" {name}: problem input"),
+        )?;
+    }
+    let mut json = serde_json::to_string_pretty(problem)
+        .map_err(|e| Error::invalid("problem.json", e.to_string()))?;
+    json.push('\n');
+    write_atomic(path("problem.json"), json.as_bytes())?;
+    Ok(written)
+}

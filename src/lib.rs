@@ -1,0 +1,63 @@
+//! # adjoint — the adjoint method, made explicit
+//!
+//! For a problem
+//!
+//! ```text
+//!     min_θ L(u, θ)   subject to   f(u, θ) = 0,      u ∈ ℝ^{n_u}, θ ∈ ℝ^{n_θ},
+//! ```
+//!
+//! the adjoint method assembles the sparse Jacobians `∂f/∂u` (n_u × n_u) and `∂f/∂θ`
+//! (n_u × n_θ), solves one linear system for the adjoint `λ ∈ ℝ^{n_u}`,
+//!
+//! ```text
+//!     (∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ,
+//! ```
+//!
+//! and forms the gradient without ever computing the n_u × n_θ sensitivity `du/dθ`:
+//!
+//! ```text
+//!     dL/dθ = ∂L/∂θ + λᵀ ∂f/∂θ.
+//! ```
+//!
+//! Backpropagation is the special case `f(u, θ) = u − Φ(u, θ)` of a layered network, where
+//! `∂f/∂u` is block lower triangular with identity diagonal blocks.
+//!
+//! ## Map of the crate
+//! - [`problem`]: the traits a user implements (sizes, residual, objective, sparse partials
+//!   with their patterns, state solve).
+//! - [`adjoint`]: the generic gradient and its reusable [`AdjointWorkspace`].
+//! - [`solve`]: the linear solvers for `∂f/∂u` (sparse `LDLᵀ`), chosen by [`SolverKind`].
+//! - [`problems`]: built-in problems (the seed's tridiagonal problem, general parametrized
+//!   linear constraints).
+//! - [`mtx`] and [`export`]: Matrix Market reading and writing, export folders.
+//! - [`inspect`]: readable text forms of sparse matrices (patterns, triplets).
+//! - [`sparse`], [`rng`]: utilities.
+//!
+//! ## Example
+//! ```
+//! use adjoint::problems::tridiagonal::Tridiagonal;
+//! # fn main() -> adjoint::Result<()> {
+//! let (problem, theta) = Tridiagonal::random(1000, 0)?;
+//! let (objective, gradient) = adjoint::gradient(&problem, &theta)?;
+//! assert_eq!(gradient.len(), 1999);
+//! # let _ = objective;
+//! # Ok(()) }
+//! ```
+
+pub mod adjoint;
+pub mod error;
+pub mod export;
+pub mod inspect;
+pub mod mtx;
+pub mod problem;
+pub mod problems;
+pub mod rng;
+pub mod solve;
+pub mod sparse;
+
+pub use crate::adjoint::{gradient, AdjointWorkspace, Timings};
+pub use crate::error::{Error, Result};
+pub use crate::problem::{
+    AdjointProblem, JacobianSolve, Jacobians, Objective, Problem, Residual, StateSolve,
+};
+pub use crate::solve::{Solver, SolverKind};

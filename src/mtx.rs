@@ -1,0 +1,479 @@
+//! Matrix Market files: reading (coordinate and array) and atomic writing.
+//!
+//! The format (NIST, <https://math.nist.gov/MatrixMarket/formats.html>) is a banner line
+//!
+//! ```text
+//! %%MatrixMarket matrix <format> <field> <symmetry>
+//! ```
+//!
+//! then `%` comment lines, a size line, and the entries. This module reads
+//!
+//! - `coordinate` with field `real`, `integer` or `pattern` (values 1) and symmetry `general`,
+//!   `symmetric` or `skew-symmetric` (the other triangle is filled in);
+//! - `array` (column-major dense) with field `real` or `integer`, symmetry `general` or
+//!   `symmetric` (lower triangle stored), as `scipy.io.mmwrite` writes a dense array;
+//!
+//! and every failure is an [`Error::Parse`] naming the file and the line.
+//!
+//! It writes sparse matrices as `coordinate real general` (1-based, in CSC order) and vectors
+//! as `array real general` n × 1, with each value in Rust's shortest representation that
+//! reads back to the same `f64` bit for bit. Writes are atomic: the file is written to a
+//! temporary file in the same folder and renamed over the target only when complete.
+
+use crate::{Error, Result};
+use sprs::{CsMat, TriMat};
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+/// How the entries are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `(i, j, v)` lines.
+    Coordinate,
+    /// All values, column-major.
+    Array,
+}
+
+/// The value type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Floating point.
+    Real,
+    /// Integers (read as `f64`).
+    Integer,
+    /// No values: every stored entry is 1.
+    Pattern,
+}
+
+/// Which entries are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Symmetry {
+    /// All.
+    General,
+    /// The lower triangle; `a_ji = a_ij`.
+    Symmetric,
+    /// The strict lower triangle; `a_ji = −a_ij`.
+    SkewSymmetric,
+}
+
+/// The banner of a Matrix Market file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Coordinate or array.
+    pub format: Format,
+    /// Real, integer or pattern.
+    pub field: Field,
+    /// General, symmetric or skew-symmetric.
+    pub symmetry: Symmetry,
+}
+
+/// A matrix read from a file, as expanded triplets (the other triangle filled in for
+/// symmetric files, explicit zeros of array files dropped).
+#[derive(Debug, Clone)]
+pub struct MtxMatrix {
+    /// What the banner said.
+    pub header: Header,
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// `(row, col, value)`, 0-based, in file order (mirrors follow their entry).
+    pub entries: Vec<(usize, usize, f64)>,
+}
+
+impl MtxMatrix {
+    /// The matrix in CSC storage; duplicate entries are summed.
+    pub fn to_csc(&self) -> CsMat<f64> {
+        let mut t = TriMat::with_capacity((self.rows, self.cols), self.entries.len());
+        for &(i, j, v) in &self.entries {
+            t.add_triplet(i, j, v);
+        }
+        t.to_csc()
+    }
+}
+
+fn parse_err(path: &Path, line: usize, message: impl Into<String>) -> Error {
+    Error::Parse {
+        path: path.to_path_buf(),
+        line,
+        message: message.into(),
+    }
+}
+
+/// Reads a Matrix Market file.
+///
+/// # Errors
+/// [`Error::Io`] when the file cannot be read; [`Error::Parse`] (with the line) for a missing
+/// or unsupported banner, a bad size line, a malformed or out-of-range entry, a non-finite
+/// value, or too few / too many entries.
+pub fn read_matrix(path: impl AsRef<Path>) -> Result<MtxMatrix> {
+    let path = path.as_ref();
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    read_matrix_from(BufReader::new(file), path)
+}
+
+/// Reads a Matrix Market matrix from any reader; `path` is only used in error messages.
+///
+/// # Errors
+/// As [`read_matrix`].
+pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> {
+    let mut lines = reader.lines().enumerate().map(|(k, l)| (k + 1, l));
+    let mut next_line = |what: &str| -> Result<Option<(usize, String)>> {
+        match lines.next() {
+            None => Ok(None),
+            Some((n, Ok(l))) => Ok(Some((n, l))),
+            Some((n, Err(e))) => Err(parse_err(path, n, format!("cannot read {what}: {e}"))),
+        }
+    };
+    let (_, banner) = next_line("the banner")?
+        .ok_or_else(|| parse_err(path, 1, "empty file, expected a %%MatrixMarket banner"))?;
+    let header = parse_banner(&banner).map_err(|m| parse_err(path, 1, m))?;
+
+    // size line: first line that is neither a comment nor blank
+    let (size_line_no, size_line) = loop {
+        match next_line("the size line")? {
+            None => return Err(parse_err(path, 0, "truncated file: no size line")),
+            Some((_, l)) if l.trim().is_empty() || l.starts_with('%') => continue,
+            Some(x) => break x,
+        }
+    };
+    let sizes: Vec<&str> = size_line.split_whitespace().collect();
+    let parse_size = |s: &str| -> Result<usize> {
+        s.parse::<usize>().map_err(|_| {
+            parse_err(
+                path,
+                size_line_no,
+                format!("bad size {s:?} on the size line"),
+            )
+        })
+    };
+    let (rows, cols, declared) = match (header.format, sizes.as_slice()) {
+        (Format::Coordinate, [r, c, nnz]) => (parse_size(r)?, parse_size(c)?, parse_size(nnz)?),
+        (Format::Array, [r, c]) => {
+            let (r, c) = (parse_size(r)?, parse_size(c)?);
+            let count = match header.symmetry {
+                Symmetry::General => r.checked_mul(c),
+                Symmetry::Symmetric => r.checked_mul(r + 1).map(|x| x / 2),
+                Symmetry::SkewSymmetric => r.checked_mul(r.saturating_sub(1)).map(|x| x / 2),
+            };
+            let count = count.ok_or_else(|| parse_err(path, size_line_no, "matrix too large"))?;
+            (r, c, count)
+        }
+        (Format::Coordinate, _) => {
+            return Err(parse_err(
+                path,
+                size_line_no,
+                "expected `rows cols entries` on the size line",
+            ))
+        }
+        (Format::Array, _) => {
+            return Err(parse_err(
+                path,
+                size_line_no,
+                "expected `rows cols` on the size line",
+            ))
+        }
+    };
+    if header.symmetry != Symmetry::General && rows != cols {
+        return Err(parse_err(
+            path,
+            size_line_no,
+            format!(
+                "a {:?} matrix must be square, found {rows}×{cols}",
+                header.symmetry
+            ),
+        ));
+    }
+
+    let mut entries = Vec::with_capacity(declared.min(1 << 24));
+    let mut count = 0usize;
+    // array position (column-major, lower triangle for symmetric)
+    let (mut ai, mut aj) = (0usize, 0usize);
+    if header.format == Format::Array && header.symmetry == Symmetry::SkewSymmetric {
+        ai = 1;
+    }
+    while let Some((n, line)) = next_line("an entry")? {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('%') {
+            continue;
+        }
+        if count == declared {
+            return Err(parse_err(
+                path,
+                n,
+                format!("more entries than the {declared} declared"),
+            ));
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let value_at = |s: &str| -> Result<f64> {
+            let v: f64 = s
+                .parse()
+                .map_err(|_| parse_err(path, n, format!("bad value {s:?}")))?;
+            if !v.is_finite() {
+                return Err(parse_err(path, n, format!("value {s} is not finite")));
+            }
+            Ok(v)
+        };
+        let (i, j, v) = match header.format {
+            Format::Coordinate => {
+                let expected = if header.field == Field::Pattern { 2 } else { 3 };
+                if fields.len() != expected {
+                    return Err(parse_err(
+                        path,
+                        n,
+                        format!("expected {expected} fields, found {}", fields.len()),
+                    ));
+                }
+                let index = |s: &str, max: usize, what: &str| -> Result<usize> {
+                    let k: usize = s
+                        .parse()
+                        .map_err(|_| parse_err(path, n, format!("bad {what} index {s:?}")))?;
+                    if k == 0 || k > max {
+                        return Err(parse_err(
+                            path,
+                            n,
+                            format!("{what} index {k} out of range 1..={max}"),
+                        ));
+                    }
+                    Ok(k - 1)
+                };
+                let i = index(fields[0], rows, "row")?;
+                let j = index(fields[1], cols, "column")?;
+                let v = if header.field == Field::Pattern {
+                    1.0
+                } else {
+                    value_at(fields[2])?
+                };
+                (i, j, v)
+            }
+            Format::Array => {
+                if fields.len() != 1 {
+                    return Err(parse_err(
+                        path,
+                        n,
+                        format!("expected 1 value, found {} fields", fields.len()),
+                    ));
+                }
+                let v = value_at(fields[0])?;
+                let at = (ai, aj);
+                ai += 1;
+                if ai == rows {
+                    aj += 1;
+                    ai = match header.symmetry {
+                        Symmetry::General => 0,
+                        Symmetry::Symmetric => aj,
+                        Symmetry::SkewSymmetric => aj + 1,
+                    };
+                }
+                (at.0, at.1, v)
+            }
+        };
+        count += 1;
+        if header.format == Format::Array && v == 0.0 {
+            continue;
+        }
+        if header.symmetry != Symmetry::General && j > i {
+            return Err(parse_err(
+                path,
+                n,
+                format!(
+                    "entry ({}, {}) is above the diagonal of a {:?} file",
+                    i + 1,
+                    j + 1,
+                    header.symmetry
+                ),
+            ));
+        }
+        if header.symmetry == Symmetry::SkewSymmetric && i == j {
+            return Err(parse_err(
+                path,
+                n,
+                "a skew-symmetric file cannot store a diagonal entry",
+            ));
+        }
+        entries.push((i, j, v));
+        if i != j {
+            match header.symmetry {
+                Symmetry::General => {}
+                Symmetry::Symmetric => entries.push((j, i, v)),
+                Symmetry::SkewSymmetric => entries.push((j, i, -v)),
+            }
+        }
+    }
+    if count < declared {
+        return Err(parse_err(
+            path,
+            0,
+            format!("truncated file: {count} entries of the {declared} declared"),
+        ));
+    }
+    Ok(MtxMatrix {
+        header,
+        rows,
+        cols,
+        entries,
+    })
+}
+
+fn parse_banner(banner: &str) -> std::result::Result<Header, String> {
+    let words: Vec<String> = banner
+        .split_whitespace()
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    if words.first().map(String::as_str) != Some("%%matrixmarket") {
+        return Err(
+            "not a Matrix Market file: the first line must start with %%MatrixMarket".into(),
+        );
+    }
+    if words.len() != 5 || words[1] != "matrix" {
+        return Err(format!(
+            "expected `%%MatrixMarket matrix <format> <field> <symmetry>`, found {banner:?}"
+        ));
+    }
+    let format = match words[2].as_str() {
+        "coordinate" => Format::Coordinate,
+        "array" => Format::Array,
+        f => {
+            return Err(format!(
+                "unknown format {f:?} (expected coordinate or array)"
+            ))
+        }
+    };
+    let field = match words[3].as_str() {
+        "real" | "double" => Field::Real,
+        "integer" => Field::Integer,
+        "pattern" if format == Format::Coordinate => Field::Pattern,
+        "complex" => return Err("complex matrices are not supported".into()),
+        f => {
+            return Err(format!(
+                "unsupported field {f:?} (expected real, integer or pattern)"
+            ))
+        }
+    };
+    let symmetry = match words[4].as_str() {
+        "general" => Symmetry::General,
+        "symmetric" => Symmetry::Symmetric,
+        "skew-symmetric" => Symmetry::SkewSymmetric,
+        s => {
+            return Err(format!(
+                "unsupported symmetry {s:?} (expected general, symmetric or skew-symmetric)"
+            ))
+        }
+    };
+    Ok(Header {
+        format,
+        field,
+        symmetry,
+    })
+}
+
+/// Reads a vector: an `n × 1` or `1 × n` matrix in either format.
+///
+/// # Errors
+/// As [`read_matrix`], plus [`Error::Shape`] when the matrix is not a single row or column.
+pub fn read_vector(path: impl AsRef<Path>) -> Result<Vec<f64>> {
+    let path = path.as_ref();
+    let m = read_matrix(path)?;
+    let n = match (m.rows, m.cols) {
+        (n, 1) | (1, n) => n,
+        (r, c) => {
+            return Err(Error::Shape {
+                what: path.display().to_string(),
+                expected: "a vector (n×1 or 1×n)".into(),
+                found: format!("{r}×{c}"),
+            })
+        }
+    };
+    let mut v = vec![0.0; n];
+    for (i, j, x) in m.entries {
+        v[i.max(j)] += x;
+    }
+    Ok(v)
+}
+
+/// The text of a sparse matrix as `coordinate real general`, entries in CSC order, values in
+/// shortest round-trip form. `comment` lines (without `%`) follow the banner.
+pub fn matrix_to_string(m: &CsMat<f64>, comment: &str) -> String {
+    let mut s = String::with_capacity(32 * m.nnz() + 128);
+    s.push_str("%%MatrixMarket matrix coordinate real general\n");
+    push_comment(&mut s, comment);
+    let _ = writeln!(s, "{} {} {}", m.rows(), m.cols(), m.nnz());
+    let csc = if m.is_csc() { None } else { Some(m.to_csc()) };
+    let m = csc.as_ref().unwrap_or(m);
+    for (j, col) in m.outer_iterator().enumerate() {
+        for (i, v) in col.iter() {
+            let _ = writeln!(s, "{} {} {:e}", i + 1, j + 1, v);
+        }
+    }
+    s
+}
+
+/// The text of a vector as an `array real general` n × 1 matrix (as `scipy.io.mmwrite`
+/// writes a dense column), values in shortest round-trip form.
+pub fn vector_to_string(v: &[f64], comment: &str) -> String {
+    let mut s = String::with_capacity(24 * v.len() + 128);
+    s.push_str("%%MatrixMarket matrix array real general\n");
+    push_comment(&mut s, comment);
+    let _ = writeln!(s, "{} 1", v.len());
+    for x in v {
+        let _ = writeln!(s, "{x:e}");
+    }
+    s
+}
+
+fn push_comment(s: &mut String, comment: &str) {
+    for line in comment.lines() {
+        s.push('%');
+        s.push_str(line);
+        s.push('\n');
+    }
+}
+
+/// Writes `contents` to `path` atomically: to a temporary file in the same folder first, then
+/// renamed over `path`. On failure nothing is left at `path` (nor a temporary file).
+///
+/// # Errors
+/// [`Error::Io`] naming `path` (or its folder).
+pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
+    let path = path.as_ref();
+    let dir: PathBuf = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if path.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::other("is a folder, not a file"),
+        ));
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(path, e))?;
+    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Writes a sparse matrix (see [`matrix_to_string`]) atomically.
+///
+/// # Errors
+/// [`Error::Io`] naming the path.
+pub fn write_matrix(path: impl AsRef<Path>, m: &CsMat<f64>, comment: &str) -> Result<()> {
+    write_atomic(path, matrix_to_string(m, comment).as_bytes())
+}
+
+/// Writes a vector (see [`vector_to_string`]) atomically.
+///
+/// # Errors
+/// [`Error::Io`] naming the path.
+pub fn write_vector(path: impl AsRef<Path>, v: &[f64], comment: &str) -> Result<()> {
+    write_atomic(path, vector_to_string(v, comment).as_bytes())
+}

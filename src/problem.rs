@@ -1,0 +1,139 @@
+//! The traits a user implements to describe a problem.
+//!
+//! A problem is
+//!
+//! ```text
+//!     min_θ  L(u, θ)          L : ℝ^{n_u} × ℝ^{n_θ} → ℝ
+//!     s.t.   f(u, θ) = 0      f : ℝ^{n_u} × ℝ^{n_θ} → ℝ^{n_u}
+//! ```
+//!
+//! where the constraint defines the state `u(θ)` implicitly. Each capability is a small trait,
+//! and the algorithms state as bounds the ones they need:
+//!
+//! | trait          | provides                                                              |
+//! |----------------|-----------------------------------------------------------------------|
+//! | [`Problem`]    | the sizes `n_u` and `n_θ`                                             |
+//! | [`Residual`]   | `f(u, θ)` (used by checks, not by the gradient)                       |
+//! | [`Objective`]  | `L(u, θ)`, `(∂L/∂u)ᵀ ∈ ℝ^{n_u}`, `(∂L/∂θ)ᵀ ∈ ℝ^{n_θ}`                 |
+//! | [`Jacobians`]  | the sparse `∂f/∂u` (n_u × n_u) and `∂f/∂θ` (n_u × n_θ): pattern + values |
+//! | [`StateSolve`] | the state `u(θ)` with `f(u(θ), θ) = 0`                                 |
+//!
+//! [`AdjointProblem`] is all of them except `Residual`; it is implemented automatically.
+//!
+//! # Patterns and values
+//!
+//! The sparsity pattern of a Jacobian is asked for **once** ([`Jacobians::dfdu_pattern`]), as a
+//! CSC [`sprs::CsStructure`]. For each new `(u, θ)` the engine hands the problem the value array
+//! of that pattern to refill in place ([`Jacobians::fill_dfdu`]), in CSC storage order: entry
+//! `k` of `values` belongs to row `pattern.indices()[k]` of the column `j` with
+//! `indptr[j] ≤ k < indptr[j+1]`. Nothing is reallocated between evaluations, so symbolic
+//! factorizations computed on the pattern stay valid. [`crate::sparse::SlotMap`] turns a list
+//! of `(row, col)` positions into such a pattern and tells where each position is stored.
+
+use crate::Result;
+use sprs::CsStructure;
+
+/// Sizes of a problem `min L(u,θ) s.t. f(u,θ) = 0`.
+pub trait Problem {
+    /// `n_u`: the number of state variables, which is also the number of equations in `f`.
+    fn n_state(&self) -> usize;
+    /// `n_θ`: the number of parameters.
+    fn n_params(&self) -> usize;
+}
+
+/// The constraint residual `f(u, θ) ∈ ℝ^{n_u}`.
+pub trait Residual: Problem {
+    /// Writes `f(u, θ)` into `f` (length `n_u`).
+    ///
+    /// # Errors
+    /// Whatever the problem finds wrong with `u` or `θ`.
+    fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()>;
+}
+
+/// The objective `L(u, θ)` and its partial derivatives.
+pub trait Objective: Problem {
+    /// `L(u, θ)`.
+    ///
+    /// # Errors
+    /// Whatever the problem finds wrong with `u` or `θ`.
+    fn objective(&self, u: &[f64], theta: &[f64]) -> Result<f64>;
+
+    /// Writes the partial gradients `(∂L/∂u)ᵀ` (length `n_u`) and `(∂L/∂θ)ᵀ` (length `n_θ`),
+    /// overwriting both slices.
+    ///
+    /// # Errors
+    /// Whatever the problem finds wrong with `u` or `θ`.
+    fn objective_partials(
+        &self,
+        u: &[f64],
+        theta: &[f64],
+        dl_du: &mut [f64],
+        dl_dtheta: &mut [f64],
+    ) -> Result<()>;
+}
+
+/// The explicit sparse Jacobians of the constraint: pattern once, values per evaluation.
+pub trait Jacobians: Problem {
+    /// The pattern of `∂f/∂u` (n_u × n_u, CSC). Entries that may become zero for some `θ`
+    /// must still be in it.
+    fn dfdu_pattern(&self) -> CsStructure;
+
+    /// Writes the values of `∂f/∂u` at `(u, θ)` in the storage order of
+    /// [`dfdu_pattern`](Self::dfdu_pattern).
+    ///
+    /// # Errors
+    /// Whatever the problem finds wrong with `u` or `θ`.
+    fn fill_dfdu(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()>;
+
+    /// The pattern of `∂f/∂θ` (n_u × n_θ, CSC).
+    fn dfdtheta_pattern(&self) -> CsStructure;
+
+    /// Writes the values of `∂f/∂θ` at `(u, θ)` in the storage order of
+    /// [`dfdtheta_pattern`](Self::dfdtheta_pattern).
+    ///
+    /// # Errors
+    /// Whatever the problem finds wrong with `u` or `θ`.
+    fn fill_dfdtheta(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()>;
+
+    /// Whether `∂f/∂u` depends on `u`. When it does not (a constraint linear in `u`), a
+    /// factorization made during the state solve is reused for the adjoint solve.
+    fn dfdu_depends_on_u(&self) -> bool;
+}
+
+/// Access to `∂f/∂u` and its factorization, lent to [`StateSolve::solve_state`].
+///
+/// A linear constraint `f = A(θ)u − b` solves its state with it (`factor_at` then
+/// `solve_in_place`), so the factorization is shared with the adjoint solve; a Newton method
+/// would call both once per iteration; an explicit forward pass ignores it.
+pub trait JacobianSolve {
+    /// Assembles `∂f/∂u` at `(u, θ)` and factorizes it, reusing the symbolic analysis.
+    ///
+    /// # Errors
+    /// Non-finite or asymmetric values (for LDLᵀ), a zero pivot, a problem error.
+    fn factor_at(&mut self, u: &[f64]) -> Result<()>;
+
+    /// Solves `(∂f/∂u) x = rhs` in place with the last factorization.
+    ///
+    /// # Errors
+    /// When nothing was factorized yet, or the solver meets a zero pivot.
+    fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()>;
+}
+
+/// The state solve `θ ↦ u(θ)` with `f(u(θ), θ) = 0`.
+pub trait StateSolve: Problem {
+    /// Writes `u(θ)` into `u` (length `n_u`; its content on entry is unspecified).
+    ///
+    /// # Errors
+    /// Whatever prevents solving, e.g. a singular `∂f/∂u`.
+    fn solve_state(
+        &self,
+        theta: &[f64],
+        jacobian: &mut dyn JacobianSolve,
+        u: &mut [f64],
+    ) -> Result<()>;
+}
+
+/// Everything the adjoint engine needs; implemented for every type with the four traits.
+pub trait AdjointProblem: Objective + Jacobians + StateSolve {}
+
+impl<T: Objective + Jacobians + StateSolve> AdjointProblem for T {}

@@ -1,0 +1,284 @@
+//! The seed's first example: a symmetric tridiagonal constraint.
+//!
+//! ```text
+//!     L(u, θ) = (cᵀu)²,        f(u, θ) = A(θ) u − b = 0,        u, b, c ∈ ℝⁿ, θ ∈ ℝ^{2n−1}
+//!
+//!            | θ_0      θ_n                              |
+//!            | θ_n      θ_1      θ_{n+1}                 |
+//!     A(θ) = |          θ_{n+1}  ⋱        ⋱              |      (0-based: θ = [diag; off-diag])
+//!            |                   ⋱        θ_{n−2} θ_{2n−2}|
+//!            |                            θ_{2n−2} θ_{n−1}|
+//! ```
+//!
+//! The partials, all explicit and sparse:
+//!
+//! - `∂f/∂u = A(θ)`: n × n, `3n − 2` entries, symmetric (solved by `LDLᵀ`).
+//! - `∂f/∂θ`: n × (2n − 1), `3n − 2` entries. Column `i < n` is `∂A/∂θ_i · u = u_i e_i`;
+//!   column `n + k` (k = 0..n−2) is `u_{k+1} e_k + u_k e_{k+1}`.
+//! - `(∂L/∂u)ᵀ = 2 (cᵀu) c`, `∂L/∂θ = 0`.
+//!
+//! So the adjoint solves `A(θ) λ = −2 (cᵀu) c` (A is symmetric) and the gradient is
+//!
+//! ```text
+//!     dL/dθ_i     = λ_i u_i                          (i < n)
+//!     dL/dθ_{n+k} = λ_k u_{k+1} + λ_{k+1} u_k         (k < n − 1)
+//! ```
+//!
+//! exactly the seed's formula. [`closed_form_gradient`] writes it out directly; the engine
+//! obtains it from the matrices.
+//!
+//! This type is the tridiagonal instance of [`ParamLinear`](super::linear::ParamLinear) with
+//! `A₀ = 0`, `E_i = e_i e_iᵀ` and `E_{n+k} = e_k e_{k+1}ᵀ + e_{k+1} e_kᵀ`, specialised so that
+//! no per-entry index arrays are stored (it runs at n = 10⁶ in a few tens of megabytes).
+
+use crate::error::check_vector;
+use crate::mtx::read_vector;
+use crate::problem::{JacobianSolve, Jacobians, Objective, Problem, Residual, StateSolve};
+use crate::rng::{generator, uniform};
+use crate::{Error, Result};
+use sprs::CsStructure;
+use std::path::Path;
+
+/// `min (cᵀu)²` subject to `A(θ) u = b`, `A(θ)` symmetric tridiagonal (see the module doc).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tridiagonal {
+    c: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl Tridiagonal {
+    /// A problem of size `n = c.len() = b.len()`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `n = 0`; [`Error::Shape`] when the lengths differ;
+    /// [`Error::NonFinite`] for NaN or infinite entries.
+    pub fn new(c: Vec<f64>, b: Vec<f64>) -> Result<Self> {
+        if c.is_empty() {
+            return Err(Error::invalid("n", "the problem size must be at least 1"));
+        }
+        check_vector("c", &c, c.len())?;
+        check_vector("b", &b, c.len())?;
+        Ok(Tridiagonal { c, b })
+    }
+
+    /// The seed's random instance: `c`, `b`, `θ` (drawn in that order) uniform in `[0, 1)`
+    /// from [`crate::rng::generator`]`(seed)`. Returns the problem and `θ`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when `n = 0`.
+    pub fn random(n: usize, seed: u64) -> Result<(Self, Vec<f64>)> {
+        if n == 0 {
+            return Err(Error::invalid("n", "the problem size must be at least 1"));
+        }
+        let mut rng = generator(seed);
+        let c = uniform(&mut rng, n);
+        let b = uniform(&mut rng, n);
+        let theta = uniform(&mut rng, 2 * n - 1);
+        Ok((Tridiagonal { c, b }, theta))
+    }
+
+    /// Reads `c.mtx`, `b.mtx` and `theta.mtx` (coordinate or array Matrix Market vectors)
+    /// from `dir`, e.g. an export folder. Returns the problem and `θ`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::Parse`] for missing or malformed files; [`Error::Shape`] when
+    /// `b` does not have the length of `c` or `θ` not `2n − 1`; [`Error::NonFinite`].
+    pub fn from_dir(dir: &Path) -> Result<(Self, Vec<f64>)> {
+        let c = read_vector(dir.join("c.mtx"))?;
+        let b = read_vector(dir.join("b.mtx"))?;
+        let theta = read_vector(dir.join("theta.mtx"))?;
+        if c.is_empty() {
+            return Err(Error::invalid(
+                "n",
+                format!("{} is empty", dir.join("c.mtx").display()),
+            ));
+        }
+        let n = c.len();
+        if b.len() != n {
+            return Err(Error::length(
+                dir.join("b.mtx").display().to_string(),
+                n,
+                b.len(),
+            ));
+        }
+        if theta.len() != 2 * n - 1 {
+            let what = dir.join("theta.mtx").display().to_string();
+            return Err(Error::length(what, 2 * n - 1, theta.len()));
+        }
+        crate::error::check_finite("theta", &theta)?;
+        Ok((Tridiagonal::new(c, b)?, theta))
+    }
+
+    /// The size `n`.
+    pub fn n(&self) -> usize {
+        self.c.len()
+    }
+    /// The objective vector `c`.
+    pub fn c(&self) -> &[f64] {
+        &self.c
+    }
+    /// The right-hand side `b`.
+    pub fn b(&self) -> &[f64] {
+        &self.b
+    }
+
+    /// `y ← A(θ) x`.
+    fn apply_a(&self, theta: &[f64], x: &[f64], y: &mut [f64]) {
+        let n = self.n();
+        for i in 0..n {
+            let mut s = theta[i] * x[i];
+            if i > 0 {
+                s += theta[n + i - 1] * x[i - 1];
+            }
+            if i + 1 < n {
+                s += theta[n + i] * x[i + 1];
+            }
+            y[i] = s;
+        }
+    }
+}
+
+/// CSC pattern of a symmetric tridiagonal n × n matrix: column j holds rows j−1, j, j+1.
+pub fn tridiagonal_pattern(n: usize) -> CsStructure {
+    let mut indptr = Vec::with_capacity(n + 1);
+    let mut indices = Vec::with_capacity(3 * n);
+    indptr.push(0);
+    for j in 0..n {
+        indices.extend(j.saturating_sub(1)..(j + 2).min(n));
+        indptr.push(indices.len());
+    }
+    let nnz = indices.len();
+    CsStructure::new_csc((n, n), indptr, indices, vec![(); nnz])
+}
+
+/// CSC pattern of `∂f/∂θ` (n × (2n−1)): column i < n holds row i; column n+k rows k, k+1.
+pub fn dfdtheta_pattern(n: usize) -> CsStructure {
+    let mut indptr = Vec::with_capacity(2 * n);
+    let mut indices = Vec::with_capacity(3 * n);
+    indptr.push(0);
+    for i in 0..n {
+        indices.push(i);
+        indptr.push(indices.len());
+    }
+    for k in 0..n.saturating_sub(1) {
+        indices.push(k);
+        indices.push(k + 1);
+        indptr.push(indices.len());
+    }
+    let nnz = indices.len();
+    CsStructure::new_csc((n, 2 * n - 1), indptr, indices, vec![(); nnz])
+}
+
+/// The seed's closed-form gradient `λ_i u_i`, `λ_k u_{k+1} + λ_{k+1} u_k`, written out
+/// without any matrix: `u` solves `A(θ)u = b` and `λ` solves `A(θ)λ = −2(cᵀu)c`.
+pub fn closed_form_gradient(u: &[f64], lambda: &[f64]) -> Vec<f64> {
+    let n = u.len();
+    let mut g = Vec::with_capacity(2 * n - 1);
+    g.extend((0..n).map(|i| lambda[i] * u[i]));
+    g.extend((0..n - 1).map(|k| lambda[k] * u[k + 1] + lambda[k + 1] * u[k]));
+    g
+}
+
+impl Problem for Tridiagonal {
+    fn n_state(&self) -> usize {
+        self.n()
+    }
+    fn n_params(&self) -> usize {
+        2 * self.n() - 1
+    }
+}
+
+impl Residual for Tridiagonal {
+    fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()> {
+        let n = self.n();
+        check_vector("u", u, n)?;
+        check_vector("theta", theta, 2 * n - 1)?;
+        self.apply_a(theta, u, f);
+        f.iter_mut().zip(&self.b).for_each(|(fi, bi)| *fi -= bi);
+        Ok(())
+    }
+}
+
+impl Objective for Tridiagonal {
+    fn objective(&self, u: &[f64], _theta: &[f64]) -> Result<f64> {
+        let cu: f64 = self.c.iter().zip(u).map(|(c, u)| c * u).sum();
+        Ok(cu * cu)
+    }
+
+    fn objective_partials(
+        &self,
+        u: &[f64],
+        _theta: &[f64],
+        dl_du: &mut [f64],
+        dl_dtheta: &mut [f64],
+    ) -> Result<()> {
+        let cu: f64 = self.c.iter().zip(u).map(|(c, u)| c * u).sum();
+        dl_du
+            .iter_mut()
+            .zip(&self.c)
+            .for_each(|(g, c)| *g = 2.0 * cu * c);
+        dl_dtheta.fill(0.0);
+        Ok(())
+    }
+}
+
+impl Jacobians for Tridiagonal {
+    fn dfdu_pattern(&self) -> CsStructure {
+        tridiagonal_pattern(self.n())
+    }
+
+    /// Column j: `θ_{n+j−1}` (row j−1), `θ_j` (row j), `θ_{n+j}` (row j+1).
+    fn fill_dfdu(&self, _u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
+        let n = self.n();
+        if n == 1 {
+            values[0] = theta[0];
+            return Ok(());
+        }
+        let (diag, off) = theta.split_at(n);
+        values[0] = diag[0];
+        values[1] = off[0];
+        for (j, v) in values[2..3 * n - 4].chunks_exact_mut(3).enumerate() {
+            let j = j + 1;
+            v[0] = off[j - 1];
+            v[1] = diag[j];
+            v[2] = off[j];
+        }
+        values[3 * n - 4] = off[n - 2];
+        values[3 * n - 3] = diag[n - 1];
+        Ok(())
+    }
+
+    fn dfdtheta_pattern(&self) -> CsStructure {
+        dfdtheta_pattern(self.n())
+    }
+
+    /// Column i < n: `u_i`; column n+k: `u_{k+1}` (row k), `u_k` (row k+1).
+    fn fill_dfdtheta(&self, u: &[f64], _theta: &[f64], values: &mut [f64]) -> Result<()> {
+        let n = self.n();
+        let (diag, off) = values.split_at_mut(n);
+        diag.copy_from_slice(u);
+        for (k, v) in off.chunks_exact_mut(2).enumerate() {
+            v[0] = u[k + 1];
+            v[1] = u[k];
+        }
+        Ok(())
+    }
+
+    fn dfdu_depends_on_u(&self) -> bool {
+        false
+    }
+}
+
+impl StateSolve for Tridiagonal {
+    /// `u = A(θ)⁻¹ b`, with the engine's factorization of `∂f/∂u = A(θ)`.
+    fn solve_state(
+        &self,
+        _theta: &[f64],
+        jacobian: &mut dyn JacobianSolve,
+        u: &mut [f64],
+    ) -> Result<()> {
+        jacobian.factor_at(u)?;
+        u.copy_from_slice(&self.b);
+        jacobian.solve_in_place(u)
+    }
+}

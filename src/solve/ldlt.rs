@@ -1,0 +1,354 @@
+//! Sparse `LDLᵀ` for symmetric `∂f/∂u`, on top of `sprs-ldl`, with the checks it lacks.
+//!
+//! For a symmetric `A` (n × n) and a fill-reducing permutation `P`,
+//!
+//! ```text
+//!     P A Pᵀ = L D Lᵀ,   L unit lower triangular, D diagonal,
+//! ```
+//!
+//! and `A x = r` is solved as `x = Pᵀ L⁻ᵀ D⁻¹ L⁻¹ P r`. Because `Aᵀ = A`, the same factors
+//! solve the adjoint system `Aᵀ λ = r`.
+//!
+//! `sprs-ldl` panics on a non-symmetric or NaN input and accepts any pivot that is not exactly
+//! `0.0`. This wrapper therefore checks, on every factorization and in `O(nnz)`:
+//! finiteness (→ [`Error::NonFiniteEntry`]), exact symmetry of the values (→
+//! [`Error::NotSymmetric`], one sweep with a cursor per column), and after factorizing, every pivot
+//! `|d_k| ≤ tol · max_ij |a_ij|` (→ [`Error::SingularPivot`], with `k` mapped back to the
+//! caller's numbering). There is no pivoting: an indefinite matrix whose leading minors vanish
+//! is reported as singular even when it is not.
+//!
+//! The symbolic analysis (ordering, elimination tree, column counts) is done once per pattern;
+//! [`LdltSolver::factor`] refills the numbers with `LdlNumeric::update`, and the solves work in
+//! a preallocated buffer.
+
+use crate::sparse::check_matrix_finite;
+use crate::{Error, Result};
+use sprs::{CsMat, CsStructure, SymmetryCheck};
+use sprs_ldl::{LdlNumeric, LdlSymbolic};
+
+/// Fill-reducing ordering used by [`LdltSolver`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Ordering {
+    /// No permutation (best for banded matrices already in band order, e.g. tridiagonal).
+    Natural,
+    /// Reverse Cuthill–McKee (sprs), the `sprs-ldl` default.
+    #[default]
+    ReverseCuthillMcKee,
+}
+
+/// Default relative pivot tolerance of [`LdltSolver`].
+pub const DEFAULT_PIVOT_TOLERANCE: f64 = 1e-14;
+
+/// The symbolic analysis, or the numeric factors built on it (which own it).
+#[derive(Debug, Clone)]
+enum Factors {
+    Symbolic(LdlSymbolic<usize>),
+    Numeric(LdlNumeric<f64, usize>),
+    /// A failed first factorization consumed the analysis; it is redone from the next matrix.
+    Lost,
+}
+
+/// A reusable sparse `LDLᵀ` factorization of a symmetric matrix with a fixed pattern.
+#[derive(Debug, Clone)]
+pub struct LdltSolver {
+    n: usize,
+    nnz: usize,
+    /// `perm[new] = old`.
+    perm: Vec<usize>,
+    identity_perm: bool,
+    factors: Factors,
+    /// Whether `factors` hold a successful factorization of the last matrix.
+    valid: bool,
+    /// Solve buffer, and cursors for the symmetry check.
+    work: Vec<f64>,
+    cursor: Vec<usize>,
+    pivot_tolerance: f64,
+}
+
+impl LdltSolver {
+    /// Symbolic analysis of a square, structurally symmetric CSC pattern.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if not square or not CSC; [`Error::PatternNotSymmetric`] if the pattern
+    /// is not symmetric (naming an entry whose mirror is not stored).
+    ///
+    /// # Complexity
+    /// `O(nnz)` for the symmetry check, plus the ordering and the elimination tree.
+    pub fn analyze(pattern: &CsStructure, ordering: Ordering) -> Result<Self> {
+        check_square_csc(pattern)?;
+        let perm = match ordering {
+            Ordering::Natural => (0..pattern.rows()).collect(),
+            Ordering::ReverseCuthillMcKee => sprs::linalg::reverse_cuthill_mckee(pattern.view())
+                .perm
+                .vec(),
+        };
+        Self::analyze_with_permutation(pattern, perm)
+    }
+
+    /// Symbolic analysis with a caller-supplied permutation `perm[new] = old` (e.g. AMD).
+    ///
+    /// # Errors
+    /// As [`analyze`](Self::analyze), plus [`Error::Invalid`] when `perm` is not a permutation
+    /// of `0..n`.
+    pub fn analyze_with_permutation(pattern: &CsStructure, perm: Vec<usize>) -> Result<Self> {
+        check_square_csc(pattern)?;
+        let rows = pattern.rows();
+        let mut seen = vec![false; rows];
+        if perm.len() != rows
+            || perm
+                .iter()
+                .any(|&p| p >= rows || std::mem::replace(&mut seen[p], true))
+        {
+            return Err(Error::invalid(
+                "permutation",
+                format!("not a permutation of 0..{rows}"),
+            ));
+        }
+        let mut cursor = vec![0; rows];
+        check_pattern_symmetric(pattern, &mut cursor)?;
+        let n = rows;
+        let values = CsMat::new_csc(
+            pattern.shape(),
+            pattern.indptr().to_proper().into_owned(),
+            pattern.indices().to_vec(),
+            vec![1.0f64; pattern.nnz()],
+        );
+        let identity_perm = perm.iter().enumerate().all(|(i, &p)| i == p);
+        let sprs_perm = sprs::PermOwned::new(perm.clone());
+        // The pattern was checked symmetric above, so sprs-ldl's own (panicking) check is off.
+        let symbolic =
+            LdlSymbolic::new_perm(values.view(), sprs_perm, SymmetryCheck::DontCheckSymmetry);
+        Ok(LdltSolver {
+            n,
+            nnz: pattern.nnz(),
+            perm,
+            identity_perm,
+            factors: Factors::Symbolic(symbolic),
+            valid: false,
+            work: vec![0.0; n],
+            cursor,
+            pivot_tolerance: DEFAULT_PIVOT_TOLERANCE,
+        })
+    }
+
+    /// Sets the relative pivot tolerance: a pivot with `|d_k| ≤ tol · max|a_ij|` is an error.
+    pub fn set_pivot_tolerance(&mut self, tol: f64) {
+        self.pivot_tolerance = tol;
+    }
+
+    /// The permutation `perm[new] = old` of the factorization.
+    pub fn permutation(&self) -> &[usize] {
+        &self.perm
+    }
+
+    /// Number of stored entries of the factor `L` (strictly lower part).
+    pub fn factor_nnz(&self) -> usize {
+        match &self.factors {
+            Factors::Symbolic(s) => s.nnz(),
+            Factors::Numeric(n) => n.nnz(),
+            Factors::Lost => 0,
+        }
+    }
+
+    /// Numeric factorization of `a`, which must have the analyzed pattern.
+    ///
+    /// # Errors
+    /// [`Error::NonFiniteEntry`], [`Error::NotSymmetric`], [`Error::SingularPivot`] (with the
+    /// index in `a`'s own numbering).
+    ///
+    /// # Panics
+    /// When `a` does not have the analyzed size and number of entries (a programming error).
+    #[track_caller]
+    pub fn factor(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
+        assert_eq!(
+            a.rows(),
+            self.n,
+            "LdltSolver::factor: matrix of another size"
+        );
+        assert_eq!(
+            a.nnz(),
+            self.nnz,
+            "LdltSolver::factor: matrix of another pattern"
+        );
+        check_matrix_finite(what, a)?;
+        check_values_symmetric(a, &mut self.cursor, what)?;
+        self.valid = false;
+        let factors = std::mem::replace(&mut self.factors, Factors::Lost);
+        let (factors, result) = match factors {
+            Factors::Numeric(mut numeric) => {
+                let r = numeric.update(a.view());
+                (Factors::Numeric(numeric), r)
+            }
+            Factors::Symbolic(symbolic) => match symbolic.factor(a.view()) {
+                Ok(numeric) => (Factors::Numeric(numeric), Ok(())),
+                Err(e) => (Factors::Lost, Err(e)),
+            },
+            Factors::Lost => {
+                let perm = sprs::PermOwned::new(self.perm.clone());
+                let symbolic =
+                    LdlSymbolic::new_perm(a.view(), perm, SymmetryCheck::DontCheckSymmetry);
+                match symbolic.factor(a.view()) {
+                    Ok(numeric) => (Factors::Numeric(numeric), Ok(())),
+                    Err(e) => (Factors::Lost, Err(e)),
+                }
+            }
+        };
+        self.factors = factors;
+        let max_abs = a.data().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let tolerance = self.pivot_tolerance * max_abs;
+        let (index, pivot) = match (&result, &self.factors) {
+            (Ok(()), Factors::Numeric(numeric)) => {
+                match numeric.d().iter().position(|d| d.is_nan() || d.abs() <= tolerance) {
+                    None => {
+                        self.valid = true;
+                        return Ok(());
+                    }
+                    Some(k) => (k, numeric.d()[k]),
+                }
+            }
+            (Err(sprs::errors::LinalgError::SingularMatrix(info)), _) => (info.index, 0.0),
+            (Err(e), _) => {
+                return Err(Error::invalid(
+                    what,
+                    format!("LDLᵀ factorization failed: {e}"),
+                ));
+            }
+            (Ok(()), _) => unreachable!("a successful factorization leaves numeric factors"),
+        };
+        self.invalidate();
+        Err(Error::SingularPivot {
+            what: what.to_string(),
+            index: self.perm[index],
+            pivot,
+            tolerance,
+        })
+    }
+
+    /// Marks the numeric factors unusable (after a failed factorization) without losing them.
+    fn invalidate(&mut self) {
+        self.valid = false;
+    }
+
+    /// Solves `A x = rhs` in place (and so also `Aᵀ x = rhs`). Allocates nothing.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when no successful factorization is available.
+    ///
+    /// # Panics
+    /// When `rhs.len() != n` (a programming error).
+    #[track_caller]
+    pub fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+        assert_eq!(
+            rhs.len(),
+            self.n,
+            "LdltSolver::solve_in_place: wrong length"
+        );
+        let numeric = match &self.factors {
+            Factors::Numeric(numeric) if self.valid => numeric,
+            _ => {
+                return Err(Error::invalid(
+                    "LDLᵀ solve",
+                    "no successful factorization to solve with",
+                ))
+            }
+        };
+        let l = numeric.l();
+        let d = numeric.d();
+        if self.identity_perm {
+            sprs_ldl::ldl_lsolve(&l, &mut *rhs);
+            rhs.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
+            sprs_ldl::ldl_ltsolve(&l, &mut *rhs);
+        } else {
+            let w = &mut self.work;
+            for (wk, &p) in w.iter_mut().zip(&self.perm) {
+                *wk = rhs[p];
+            }
+            sprs_ldl::ldl_lsolve(&l, &mut w[..]);
+            w.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
+            sprs_ldl::ldl_ltsolve(&l, &mut w[..]);
+            for (&wk, &p) in w.iter().zip(&self.perm) {
+                rhs[p] = wk;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_square_csc(pattern: &CsStructure) -> Result<()> {
+    let (rows, cols) = pattern.shape();
+    if rows != cols || !pattern.is_csc() {
+        return Err(Error::Shape {
+            what: "LDLᵀ matrix".into(),
+            expected: "square CSC".into(),
+            found: format!("{rows}×{cols} {:?}", pattern.storage()),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that the pattern of a CSC matrix is symmetric, in `O(nnz)` with `n` cursors.
+///
+/// Columns are visited in order; for an entry `(i, j)` with `i > j`, its mirror `(j, i)` must
+/// be the next not yet matched entry above the diagonal in column `i`, because the mirrors of
+/// column `i`'s upper entries are met in increasing `j`.
+fn check_pattern_symmetric(pattern: &CsStructure, cursor: &mut [usize]) -> Result<()> {
+    match symmetry_sweep(pattern, cursor, |_, _| true) {
+        None => Ok(()),
+        Some((row, col, _)) => Err(Error::PatternNotSymmetric {
+            what: "LDLᵀ matrix".into(),
+            row,
+            col,
+        }),
+    }
+}
+
+/// Checks `a_ij == a_ji` exactly for every stored entry of a pattern-symmetric matrix.
+fn check_values_symmetric(a: &CsMat<f64>, cursor: &mut [usize], what: &str) -> Result<()> {
+    let data = a.data();
+    match symmetry_sweep(a, cursor, |k, m| data[k] == data[m]) {
+        None => Ok(()),
+        Some((row, col, k)) => Err(Error::NotSymmetric {
+            what: what.to_string(),
+            row,
+            col,
+            value: data[k],
+            mirror: a.get(col, row).copied().unwrap_or(0.0),
+        }),
+    }
+}
+
+/// The shared sweep: returns the first `(row, col, k)` whose mirror is missing or for which
+/// `same(k, mirror)` is false.
+fn symmetry_sweep<N>(
+    a: &CsMat<N>,
+    cursor: &mut [usize],
+    same: impl Fn(usize, usize) -> bool,
+) -> Option<(usize, usize, usize)> {
+    let ptr = a.indptr();
+    let ptr = ptr.raw_storage();
+    let off = ptr[0];
+    let idx = a.indices();
+    for (j, c) in cursor.iter_mut().enumerate() {
+        *c = ptr[j] - off;
+    }
+    for j in 0..a.cols() {
+        for k in ptr[j] - off..ptr[j + 1] - off {
+            let i = idx[k];
+            if i <= j {
+                continue;
+            }
+            // mirror (j, i) lives in column i
+            let m = cursor[i];
+            if m >= ptr[i + 1] - off || idx[m] != j || !same(k, m) {
+                return Some((i, j, k));
+            }
+            cursor[i] += 1;
+        }
+        // every upper entry (r, j), r < j, must have been matched by now
+        let c = cursor[j];
+        if c < ptr[j + 1] - off && idx[c] < j {
+            return Some((idx[c], j, c));
+        }
+    }
+    None
+}

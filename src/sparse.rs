@@ -1,0 +1,141 @@
+//! Small sparse-matrix utilities shared by the problems and solvers.
+//!
+//! A CSC matrix `m × n` stores, for each column `j`, the rows `indices[indptr[j]..indptr[j+1]]`
+//! (sorted) and the values `data[indptr[j]..indptr[j+1]]`:
+//!
+//! ```text
+//!         | a . c |        indptr  = [0, 2, 3, 4]
+//!     A = | b . . |        indices = [0, 1, 2, 0]
+//!         | . d . |        data    = [a, b, d, c]
+//! ```
+
+use crate::{Error, Result};
+use sprs::{CsMat, CsStructure};
+
+/// A pattern built from a list of `(row, col)` positions, with the storage slot of each.
+///
+/// Duplicated positions share one slot. This is how a problem fills its Jacobian values in
+/// place: it computes the slots once, then writes `values[slot[e]] += v_e` for every position
+/// `e` on each evaluation.
+///
+/// # Example
+/// ```
+/// use adjoint::sparse::SlotMap;
+/// // the pattern of [[x, x], [., x]] listed row by row
+/// let map = SlotMap::new(2, 2, &[(0, 0), (0, 1), (1, 1)]).unwrap();
+/// assert_eq!(map.pattern().nnz(), 3);
+/// assert_eq!(map.slots(), &[0, 1, 2]); // column 0: (0,0); column 1: (0,1), (1,1)
+/// ```
+#[derive(Debug, Clone)]
+pub struct SlotMap {
+    pattern: CsStructure,
+    slots: Vec<usize>,
+}
+
+impl SlotMap {
+    /// Builds the CSC pattern of a `rows × cols` matrix with entries at `positions`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] when a position is outside the matrix.
+    ///
+    /// # Complexity
+    /// `O(cols + k log k)` for `k` positions.
+    pub fn new(rows: usize, cols: usize, positions: &[(usize, usize)]) -> Result<Self> {
+        if let Some(&(i, j)) = positions.iter().find(|&&(i, j)| i >= rows || j >= cols) {
+            return Err(Error::Shape {
+                what: "pattern position".into(),
+                expected: format!("inside {rows}×{cols}"),
+                found: format!("({i}, {j})"),
+            });
+        }
+        let mut order: Vec<usize> = (0..positions.len()).collect();
+        order.sort_unstable_by_key(|&e| (positions[e].1, positions[e].0));
+        let mut indptr = vec![0usize; cols + 1];
+        let mut indices = Vec::with_capacity(positions.len());
+        let mut slots = vec![0usize; positions.len()];
+        let mut last: Option<(usize, usize)> = None;
+        for &e in &order {
+            let (i, j) = positions[e];
+            if last != Some((i, j)) {
+                indices.push(i);
+                indptr[j + 1] += 1;
+                last = Some((i, j));
+            }
+            slots[e] = indices.len() - 1;
+        }
+        for j in 0..cols {
+            indptr[j + 1] += indptr[j];
+        }
+        let nnz = indices.len();
+        let pattern = CsStructure::new_csc((rows, cols), indptr, indices, vec![(); nnz]);
+        Ok(SlotMap { pattern, slots })
+    }
+
+    /// The CSC pattern.
+    pub fn pattern(&self) -> &CsStructure {
+        &self.pattern
+    }
+
+    /// `slots()[e]` is the storage index of `positions[e]`.
+    pub fn slots(&self) -> &[usize] {
+        &self.slots
+    }
+}
+
+/// A CSC matrix with the given pattern and all stored values zero.
+///
+/// # Errors
+/// [`Error::Invalid`] when the pattern is stored CSR.
+pub fn zeros_like(pattern: &CsStructure, what: &str) -> Result<CsMat<f64>> {
+    if !pattern.is_csc() {
+        return Err(Error::invalid(what, "the pattern must be stored CSC"));
+    }
+    Ok(CsMat::new_csc(
+        pattern.shape(),
+        pattern.indptr().to_proper().into_owned(),
+        pattern.indices().to_vec(),
+        vec![0.0; pattern.nnz()],
+    ))
+}
+
+/// Checks that every stored value is finite; the error names the first bad entry.
+pub fn check_matrix_finite(what: &str, m: &CsMat<f64>) -> Result<()> {
+    if m.data().iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    for (&value, (row, col)) in m.iter() {
+        if !value.is_finite() {
+            return Err(Error::NonFiniteEntry {
+                what: what.to_string(),
+                row,
+                col,
+                value,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `y ← Mᵀ x` for a CSC `m`: `y_j = Σ_i m_ij x_i`, one pass over the stored entries.
+///
+/// # Panics
+/// When `x.len() != rows` or `y.len() != cols` (a programming error).
+#[track_caller]
+pub fn mul_transpose_into(m: &CsMat<f64>, x: &[f64], y: &mut [f64]) {
+    assert!(m.is_csc(), "mul_transpose_into expects CSC storage");
+    assert_eq!(x.len(), m.rows());
+    assert_eq!(y.len(), m.cols());
+    let indptr = m.indptr();
+    let ptr = indptr.raw_storage();
+    let indices = m.indices();
+    let data = m.data();
+    let offset = ptr[0];
+    for (j, yj) in y.iter_mut().enumerate() {
+        let range = ptr[j] - offset..ptr[j + 1] - offset;
+        let mut s = 0.0;
+        for (&i, &v) in indices[range.clone()].iter().zip(&data[range]) {
+            s += v * x[i];
+        }
+        *yj = s;
+    }
+}
