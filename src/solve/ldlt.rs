@@ -29,10 +29,13 @@ use sprs_ldl::{LdlNumeric, LdlSymbolic};
 /// Fill-reducing ordering used by [`LdltSolver`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Ordering {
+    /// Natural order unless reverse Cuthill–McKee gives a factor with fewer entries (both
+    /// symbolic analyses are computed once, at analysis time).
+    #[default]
+    Auto,
     /// No permutation (best for banded matrices already in band order, e.g. tridiagonal).
     Natural,
     /// Reverse Cuthill–McKee (sprs), the `sprs-ldl` default.
-    #[default]
     ReverseCuthillMcKee,
 }
 
@@ -53,9 +56,8 @@ enum Factors {
 pub struct LdltSolver {
     n: usize,
     nnz: usize,
-    /// `perm[new] = old`.
-    perm: Vec<usize>,
-    identity_perm: bool,
+    /// `perm[new] = old`; `None` for the natural order.
+    perm: Option<Vec<usize>>,
     factors: Factors,
     /// Whether `factors` hold a successful factorization of the last matrix.
     valid: bool,
@@ -76,56 +78,71 @@ impl LdltSolver {
     /// `O(nnz)` for the symmetry check, plus the ordering and the elimination tree.
     pub fn analyze(pattern: &CsStructure, ordering: Ordering) -> Result<Self> {
         check_square_csc(pattern)?;
-        let perm = match ordering {
-            Ordering::Natural => (0..pattern.rows()).collect(),
-            Ordering::ReverseCuthillMcKee => sprs::linalg::reverse_cuthill_mckee(pattern.view())
+        let rcm = || {
+            sprs::linalg::reverse_cuthill_mckee(pattern.view())
                 .perm
-                .vec(),
+                .vec()
         };
-        Self::analyze_with_permutation(pattern, perm)
+        match ordering {
+            Ordering::Natural => Self::analyze_with_permutation(pattern, None),
+            Ordering::ReverseCuthillMcKee => Self::analyze_with_permutation(pattern, Some(rcm())),
+            Ordering::Auto => {
+                let natural = Self::analyze_with_permutation(pattern, None)?;
+                let reordered = Self::analyze_with_permutation(pattern, Some(rcm()))?;
+                Ok(if reordered.factor_nnz() < natural.factor_nnz() {
+                    reordered
+                } else {
+                    natural
+                })
+            }
+        }
     }
 
-    /// Symbolic analysis with a caller-supplied permutation `perm[new] = old` (e.g. AMD).
+    /// Symbolic analysis with a caller-supplied permutation `perm[new] = old` (e.g. AMD);
+    /// `None` is the natural order.
     ///
     /// # Errors
     /// As [`analyze`](Self::analyze), plus [`Error::Invalid`] when `perm` is not a permutation
     /// of `0..n`.
-    pub fn analyze_with_permutation(pattern: &CsStructure, perm: Vec<usize>) -> Result<Self> {
+    pub fn analyze_with_permutation(
+        pattern: &CsStructure,
+        perm: Option<Vec<usize>>,
+    ) -> Result<Self> {
         check_square_csc(pattern)?;
-        let rows = pattern.rows();
-        let mut seen = vec![false; rows];
-        if perm.len() != rows
-            || perm
-                .iter()
-                .any(|&p| p >= rows || std::mem::replace(&mut seen[p], true))
-        {
-            return Err(Error::invalid(
-                "permutation",
-                format!("not a permutation of 0..{rows}"),
-            ));
+        let n = pattern.rows();
+        let perm = perm.filter(|p| !p.iter().enumerate().all(|(i, &q)| i == q));
+        if let Some(p) = &perm {
+            let mut seen = vec![false; n];
+            if p.len() != n
+                || p.iter()
+                    .any(|&q| q >= n || std::mem::replace(&mut seen[q], true))
+            {
+                return Err(Error::invalid(
+                    "permutation",
+                    format!("not a permutation of 0..{n}"),
+                ));
+            }
         }
-        let mut cursor = vec![0; rows];
+        let mut cursor = vec![0; n];
         check_pattern_symmetric(pattern, &mut cursor)?;
-        let n = rows;
-        let values = CsMat::new_csc(
-            pattern.shape(),
-            pattern.indptr().to_proper().into_owned(),
-            pattern.indices().to_vec(),
-            vec![1.0f64; pattern.nnz()],
-        );
-        let identity_perm = perm.iter().enumerate().all(|(i, &p)| i == p);
-        let sprs_perm = sprs::PermOwned::new(perm.clone());
+        let sprs_perm = match &perm {
+            Some(p) => sprs::PermOwned::new(p.clone()),
+            None => sprs::PermOwned::identity(n),
+        };
         // The pattern was checked symmetric above, so sprs-ldl's own (panicking) check is off.
         let symbolic =
-            LdlSymbolic::new_perm(values.view(), sprs_perm, SymmetryCheck::DontCheckSymmetry);
+            LdlSymbolic::new_perm(pattern.view(), sprs_perm, SymmetryCheck::DontCheckSymmetry);
         Ok(LdltSolver {
             n,
             nnz: pattern.nnz(),
+            work: if perm.is_some() {
+                vec![0.0; n]
+            } else {
+                Vec::new()
+            },
             perm,
-            identity_perm,
             factors: Factors::Symbolic(symbolic),
             valid: false,
-            work: vec![0.0; n],
             cursor,
             pivot_tolerance: DEFAULT_PIVOT_TOLERANCE,
         })
@@ -136,9 +153,14 @@ impl LdltSolver {
         self.pivot_tolerance = tol;
     }
 
-    /// The permutation `perm[new] = old` of the factorization.
-    pub fn permutation(&self) -> &[usize] {
-        &self.perm
+    /// The permutation `perm[new] = old` of the factorization (`None`: natural order).
+    pub fn permutation(&self) -> Option<&[usize]> {
+        self.perm.as_deref()
+    }
+
+    /// The original index of pivot `k`.
+    fn original_index(&self, k: usize) -> usize {
+        self.perm.as_ref().map_or(k, |p| p[k])
     }
 
     /// Number of stored entries of the factor `L` (strictly lower part).
@@ -170,7 +192,7 @@ impl LdltSolver {
             self.nnz,
             "LdltSolver::factor: matrix of another pattern"
         );
-        check_matrix_finite(what, a)?;
+        let max_abs = finite_max_abs(what, a)?;
         check_values_symmetric(a, &mut self.cursor, what)?;
         self.valid = false;
         let factors = std::mem::replace(&mut self.factors, Factors::Lost);
@@ -184,7 +206,10 @@ impl LdltSolver {
                 Err(e) => (Factors::Lost, Err(e)),
             },
             Factors::Lost => {
-                let perm = sprs::PermOwned::new(self.perm.clone());
+                let perm = match &self.perm {
+                    Some(p) => sprs::PermOwned::new(p.clone()),
+                    None => sprs::PermOwned::identity(self.n),
+                };
                 let symbolic =
                     LdlSymbolic::new_perm(a.view(), perm, SymmetryCheck::DontCheckSymmetry);
                 match symbolic.factor(a.view()) {
@@ -194,11 +219,14 @@ impl LdltSolver {
             }
         };
         self.factors = factors;
-        let max_abs = a.data().iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let tolerance = self.pivot_tolerance * max_abs;
         let (index, pivot) = match (&result, &self.factors) {
             (Ok(()), Factors::Numeric(numeric)) => {
-                match numeric.d().iter().position(|d| d.is_nan() || d.abs() <= tolerance) {
+                match numeric
+                    .d()
+                    .iter()
+                    .position(|d| d.is_nan() || d.abs() <= tolerance)
+                {
                     None => {
                         self.valid = true;
                         return Ok(());
@@ -218,7 +246,7 @@ impl LdltSolver {
         self.invalidate();
         Err(Error::SingularPivot {
             what: what.to_string(),
-            index: self.perm[index],
+            index: self.original_index(index),
             pivot,
             tolerance,
         })
@@ -254,24 +282,41 @@ impl LdltSolver {
         };
         let l = numeric.l();
         let d = numeric.d();
-        if self.identity_perm {
-            sprs_ldl::ldl_lsolve(&l, &mut *rhs);
-            rhs.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
-            sprs_ldl::ldl_ltsolve(&l, &mut *rhs);
-        } else {
-            let w = &mut self.work;
-            for (wk, &p) in w.iter_mut().zip(&self.perm) {
-                *wk = rhs[p];
+        match &self.perm {
+            None => {
+                sprs_ldl::ldl_lsolve(&l, &mut *rhs);
+                rhs.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
+                sprs_ldl::ldl_ltsolve(&l, &mut *rhs);
             }
-            sprs_ldl::ldl_lsolve(&l, &mut w[..]);
-            w.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
-            sprs_ldl::ldl_ltsolve(&l, &mut w[..]);
-            for (&wk, &p) in w.iter().zip(&self.perm) {
-                rhs[p] = wk;
+            Some(perm) => {
+                let w = &mut self.work;
+                for (wk, &p) in w.iter_mut().zip(perm) {
+                    *wk = rhs[p];
+                }
+                sprs_ldl::ldl_lsolve(&l, &mut w[..]);
+                w.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
+                sprs_ldl::ldl_ltsolve(&l, &mut w[..]);
+                for (&wk, &p) in w.iter().zip(perm) {
+                    rhs[p] = wk;
+                }
             }
         }
         Ok(())
     }
+}
+
+/// `max |a_ij|` over the stored values, or the first non-finite entry as an error.
+fn finite_max_abs(what: &str, a: &CsMat<f64>) -> Result<f64> {
+    let mut max_abs = 0.0f64;
+    let mut finite = true;
+    for v in a.data() {
+        finite &= v.is_finite();
+        max_abs = max_abs.max(v.abs());
+    }
+    if !finite {
+        check_matrix_finite(what, a)?;
+    }
+    Ok(max_abs)
 }
 
 fn check_square_csc(pattern: &CsStructure) -> Result<()> {
