@@ -49,6 +49,8 @@ enum Factors {
     Numeric(LdlNumeric<f64, usize>),
     /// A failed first factorization consumed the analysis; it is redone from the next matrix.
     Lost,
+    /// `n = 1`, which `sprs-ldl` does not handle: `D = [a_00]`, `L` empty.
+    Scalar(f64),
 }
 
 /// A reusable sparse `LDLᵀ` factorization of a symmetric matrix with a fixed pattern.
@@ -123,8 +125,23 @@ impl LdltSolver {
                 ));
             }
         }
+        if n == 0 {
+            return Err(Error::invalid("LDLᵀ matrix", "the matrix is empty (0×0)"));
+        }
         let mut cursor = vec![0; n];
         check_pattern_symmetric(pattern, &mut cursor)?;
+        if n == 1 {
+            return Ok(LdltSolver {
+                n,
+                nnz: pattern.nnz(),
+                work: Vec::new(),
+                perm: None,
+                factors: Factors::Scalar(0.0),
+                valid: false,
+                cursor,
+                pivot_tolerance: DEFAULT_PIVOT_TOLERANCE,
+            });
+        }
         let sprs_perm = match &perm {
             Some(p) => sprs::PermOwned::new(p.clone()),
             None => sprs::PermOwned::identity(n),
@@ -168,7 +185,7 @@ impl LdltSolver {
         match &self.factors {
             Factors::Symbolic(s) => s.nnz(),
             Factors::Numeric(n) => n.nnz(),
-            Factors::Lost => 0,
+            Factors::Lost | Factors::Scalar(_) => 0,
         }
     }
 
@@ -197,6 +214,11 @@ impl LdltSolver {
         self.valid = false;
         let factors = std::mem::replace(&mut self.factors, Factors::Lost);
         let (factors, result) = match factors {
+            Factors::Scalar(_) => {
+                // 1×1: the pattern is either [a] or empty (a structurally zero matrix).
+                let d = a.data().first().copied().unwrap_or(0.0);
+                (Factors::Scalar(d), Ok(()))
+            }
             Factors::Numeric(mut numeric) => {
                 let r = numeric.update(a.view());
                 (Factors::Numeric(numeric), r)
@@ -221,6 +243,14 @@ impl LdltSolver {
         self.factors = factors;
         let tolerance = self.pivot_tolerance * max_abs;
         let (index, pivot) = match (&result, &self.factors) {
+            (Ok(()), Factors::Scalar(d)) => {
+                if d.is_nan() || d.abs() <= tolerance {
+                    (0, *d)
+                } else {
+                    self.valid = true;
+                    return Ok(());
+                }
+            }
             (Ok(()), Factors::Numeric(numeric)) => {
                 match numeric
                     .d()
@@ -243,18 +273,12 @@ impl LdltSolver {
             }
             (Ok(()), _) => unreachable!("a successful factorization leaves numeric factors"),
         };
-        self.invalidate();
         Err(Error::SingularPivot {
             what: what.to_string(),
             index: self.original_index(index),
             pivot,
             tolerance,
         })
-    }
-
-    /// Marks the numeric factors unusable (after a failed factorization) without losing them.
-    fn invalidate(&mut self) {
-        self.valid = false;
     }
 
     /// Solves `A x = rhs` in place (and so also `Aᵀ x = rhs`). Allocates nothing.
@@ -272,6 +296,10 @@ impl LdltSolver {
             "LdltSolver::solve_in_place: wrong length"
         );
         let numeric = match &self.factors {
+            Factors::Scalar(d) if self.valid => {
+                rhs[0] /= d;
+                return Ok(());
+            }
             Factors::Numeric(numeric) if self.valid => numeric,
             _ => {
                 return Err(Error::invalid(
