@@ -34,7 +34,7 @@ pub fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
 #[track_caller]
 pub fn assert_close(a: &[f64], b: &[f64], rtol: f64, what: &str) {
     let r = rel_diff(a, b);
-    if !(r <= rtol) {
+    if r.is_nan() || r > rtol {
         let (k, _) = a
             .iter()
             .zip(b)
@@ -56,8 +56,9 @@ pub fn gtsv<D: DualNum<Primitive = f64> + Copy>(dl: &[D], d: &[D], du: &[D], b: 
     for i in 0..n.saturating_sub(1) {
         if d[i].abs() >= dl[i].abs() {
             let fact = dl[i] / d[i];
-            d[i + 1] = d[i + 1] - fact * du[i];
-            b[i + 1] = b[i + 1] - fact * b[i];
+            d[i + 1] -= fact * du[i];
+            let bi = b[i];
+            b[i + 1] -= fact * bi;
             dl[i] = D::zero();
         } else {
             let fact = d[i] / dl[i];
@@ -77,7 +78,7 @@ pub fn gtsv<D: DualNum<Primitive = f64> + Copy>(dl: &[D], d: &[D], du: &[D], b: 
         }
     }
     let mut x = b;
-    x[n - 1] = x[n - 1] / d[n - 1];
+    x[n - 1] /= d[n - 1];
     if n > 1 {
         x[n - 2] = (x[n - 2] - du[n - 2] * x[n - 1]) / d[n - 2];
     }
