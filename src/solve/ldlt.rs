@@ -112,7 +112,6 @@ impl LdltSolver {
     ) -> Result<Self> {
         check_square_csc(pattern)?;
         let n = pattern.rows();
-        let perm = perm.filter(|p| !p.iter().enumerate().all(|(i, &q)| i == q));
         if let Some(p) = &perm {
             let mut seen = vec![false; n];
             if p.len() != n
@@ -125,6 +124,7 @@ impl LdltSolver {
                 ));
             }
         }
+        let perm = perm.filter(|p| !p.iter().enumerate().all(|(i, &q)| i == q));
         if n == 0 {
             return Err(Error::invalid("LDLᵀ matrix", "the matrix is empty (0×0)"));
         }
