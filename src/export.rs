@@ -89,7 +89,7 @@ pub fn export_evaluation(
     write_vector(
         path("gradient.mtx"),
         ws.gradient(),
-        " gradient: (dL/dtheta)^T = (dL/dtheta)^T_partial + (df/dtheta)^T lambda",
+        " gradient: (dL/dtheta)^T = (partial L / partial theta)^T + (df/dtheta)^T lambda",
     )?;
     write_vector(
         path("dLdu.mtx"),

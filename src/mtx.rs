@@ -69,7 +69,7 @@ pub struct Header {
 }
 
 /// A matrix read from a file, as expanded triplets (the other triangle filled in for
-/// symmetric files, explicit zeros of array files dropped).
+/// symmetric files; array files list every position, zeros included).
 #[derive(Debug, Clone)]
 pub struct MtxMatrix {
     /// What the banner said.
@@ -83,11 +83,15 @@ pub struct MtxMatrix {
 }
 
 impl MtxMatrix {
-    /// The matrix in CSC storage; duplicate entries are summed.
+    /// The matrix in CSC storage; duplicate entries are summed, and the zeros of an array
+    /// (dense) file are not stored.
     pub fn to_csc(&self) -> CsMat<f64> {
+        let dense = self.header.format == Format::Array;
         let mut t = TriMat::with_capacity((self.rows, self.cols), self.entries.len());
         for &(i, j, v) in &self.entries {
-            t.add_triplet(i, j, v);
+            if !(dense && v == 0.0) {
+                t.add_triplet(i, j, v);
+            }
         }
         t.to_csc()
     }
@@ -270,9 +274,6 @@ pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> 
             }
         };
         count += 1;
-        if header.format == Format::Array && v == 0.0 {
-            continue;
-        }
         if header.symmetry != Symmetry::General && j > i {
             return Err(parse_err(
                 path,
@@ -386,8 +387,15 @@ pub fn read_vector(path: impl AsRef<Path>) -> Result<Vec<f64>> {
         }
     };
     let mut v = vec![0.0; n];
-    for (i, j, x) in m.entries {
-        v[i.max(j)] += x;
+    if m.header.format == Format::Array {
+        // every position once: assign, so that -0.0 survives
+        for (i, j, x) in m.entries {
+            v[i.max(j)] = x;
+        }
+    } else {
+        for (i, j, x) in m.entries {
+            v[i.max(j)] += x;
+        }
     }
     Ok(v)
 }

@@ -1,0 +1,301 @@
+//! The `adjoint` binary end to end: outputs, exports read back, and bad input (one line on
+//! stderr, non-zero exit, no panic, no partial file).
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn adjoint(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_adjoint"))
+        .args(args)
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts a clean failure: non-zero exit, exactly one line on stderr that contains `needle`.
+#[track_caller]
+fn assert_fails_with(args: &[&str], needle: &str) {
+    let o = adjoint(args);
+    let err = stderr(&o);
+    assert!(!o.status.success(), "{args:?} succeeded: {}", stdout(&o));
+    assert_ne!(o.status.code(), Some(101), "{args:?} panicked: {err}");
+    assert!(!err.contains("panicked"), "{args:?} panicked: {err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {err}"
+    );
+    assert!(
+        err.contains(needle),
+        "{args:?}: {err:?} does not mention {needle:?}"
+    );
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = adjoint(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("one JSON object")
+}
+
+#[test]
+fn no_arguments_runs_the_demo() {
+    let o = adjoint(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("n = 1000"), "{out}");
+    assert!(out.contains("closed-form"), "{out}");
+}
+
+#[test]
+fn json_output_has_the_documented_keys() {
+    let v = json(&[
+        "tridiagonal",
+        "--n",
+        "20",
+        "--seed",
+        "3",
+        "--json",
+        "--repeat",
+        "3",
+    ]);
+    for key in [
+        "problem",
+        "n_state",
+        "n_params",
+        "objective",
+        "gradient_norm",
+        "solver",
+        "dfdu",
+        "dfdtheta",
+        "timings_ms",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["problem"], "tridiagonal");
+    assert_eq!(v["n_state"], 20);
+    assert_eq!(v["n_params"], 39);
+    assert_eq!(v["solver"], "ldlt");
+    assert_eq!(
+        v["dfdu"],
+        serde_json::json!({"rows": 20, "cols": 20, "nnz": 58})
+    );
+    assert_eq!(
+        v["dfdtheta"],
+        serde_json::json!({"rows": 20, "cols": 39, "nnz": 58})
+    );
+    for key in ["assemble", "factor", "adjoint_solve", "gradient", "total"] {
+        assert!(
+            v["timings_ms"][key].as_f64().unwrap() >= 0.0,
+            "timings_ms.{key}"
+        );
+    }
+    assert!(
+        v["timings_ms"]["total"].as_f64().unwrap() >= v["timings_ms"]["factor"].as_f64().unwrap()
+    );
+}
+
+#[test]
+fn human_output_reports_sizes_solver_and_timings() {
+    let o = adjoint(&["tridiagonal", "--n", "10"]);
+    let out = stdout(&o);
+    for needle in [
+        "n = 10",
+        "28 stored entries",
+        "ldlt",
+        "objective",
+        "‖dL/dθ‖₂",
+        "total",
+    ] {
+        assert!(out.contains(needle), "{needle:?} missing in {out}");
+    }
+}
+
+#[test]
+fn export_then_from_gives_bit_identical_gradients() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first");
+    let second = dir.path().join("second");
+    let a = json(&[
+        "tridiagonal",
+        "--n",
+        "300",
+        "--seed",
+        "5",
+        "--export",
+        first.to_str().unwrap(),
+        "--json",
+    ]);
+    for f in [
+        "dfdu.mtx",
+        "dfdtheta.mtx",
+        "u.mtx",
+        "theta.mtx",
+        "lambda.mtx",
+        "gradient.mtx",
+        "dLdu.mtx",
+        "dLdtheta.mtx",
+        "c.mtx",
+        "b.mtx",
+        "problem.json",
+    ] {
+        assert!(first.join(f).is_file(), "{f} not exported");
+    }
+    let b = json(&[
+        "tridiagonal",
+        "--from",
+        first.to_str().unwrap(),
+        "--export",
+        second.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(a["objective"], b["objective"]);
+    assert_eq!(a["gradient_norm"], b["gradient_norm"]);
+    let g1 = std::fs::read(first.join("gradient.mtx")).unwrap();
+    let g2 = std::fs::read(second.join("gradient.mtx")).unwrap();
+    assert_eq!(g1, g2, "gradients differ after re-import");
+    let problem: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(first.join("problem.json")).unwrap()).unwrap();
+    assert_eq!(problem["kind"], "tridiagonal");
+    assert_eq!(problem["n_state"], 300);
+    assert_eq!(problem["n_params"], 599);
+}
+
+#[test]
+fn from_reads_the_reference_cases_in_array_format() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/tridiagonal-n7");
+    let v = json(&["tridiagonal", "--from", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(v["n_state"], 7);
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+fn vector(values: &[&str]) -> String {
+    format!(
+        "%%MatrixMarket matrix array real general\n{} 1\n{}\n",
+        values.len(),
+        values.join("\n")
+    )
+}
+
+#[test]
+fn bad_sizes_are_one_line_errors() {
+    assert_fails_with(&["tridiagonal", "--n", "0"], "at least 1");
+    assert_fails_with(&["tridiagonal", "--n", "-3"], "error");
+    assert_fails_with(&["tridiagonal", "--n", "abc"], "invalid value");
+    assert_fails_with(&["tridiagonal", "--repeat", "0"], "repeat");
+    assert_fails_with(&["tridiagonal", "--solver", "magic"], "unknown solver");
+    assert_fails_with(&["frobnicate"], "error");
+}
+
+#[test]
+fn bad_input_folders_are_one_line_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    assert_fails_with(&["tridiagonal", "--from", ds], "c.mtx");
+    write(d, "c.mtx", &vector(&["1", "2", "3"]));
+    write(d, "b.mtx", &vector(&["1", "2", "3"]));
+    write(d, "theta.mtx", &vector(&["1", "2", "3", "4"]));
+    assert_fails_with(
+        &["tridiagonal", "--from", ds],
+        "theta.mtx: expected length 5, found length 4",
+    );
+    write(d, "b.mtx", &vector(&["1", "2"]));
+    assert_fails_with(&["tridiagonal", "--from", ds], "b.mtx: expected length 3");
+    write(
+        d,
+        "b.mtx",
+        "%%MatrixMarket matrix array real general\n3 1\n1\n2\n",
+    );
+    assert_fails_with(&["tridiagonal", "--from", ds], "truncated");
+    write(d, "b.mtx", "not a matrix\n");
+    assert_fails_with(&["tridiagonal", "--from", ds], "not a Matrix Market file");
+    write(d, "b.mtx", &vector(&["1", "NaN", "3"]));
+    assert_fails_with(&["tridiagonal", "--from", ds], "not finite");
+    write(d, "b.mtx", &vector(&["1", "2", "3"]));
+    write(d, "theta.mtx", &vector(&["1", "inf", "3", "4", "5"]));
+    assert_fails_with(&["tridiagonal", "--from", ds], "not finite");
+    // a singular A: zero diagonal, zero off-diagonal
+    write(d, "theta.mtx", &vector(&["1", "0", "1", "0", "0"]));
+    assert_fails_with(&["tridiagonal", "--from", ds], "singular");
+    assert_fails_with(
+        &["tridiagonal", "--from", ds, "--n", "4"],
+        "cannot be used with",
+    );
+}
+
+#[test]
+fn unwritable_exports_fail_cleanly_and_leave_no_partial_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    assert_fails_with(
+        &[
+            "tridiagonal",
+            "--n",
+            "5",
+            "--export",
+            file.to_str().unwrap(),
+        ],
+        "not a folder",
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"x");
+    let below_file = file.join("sub");
+    assert_fails_with(
+        &[
+            "tridiagonal",
+            "--n",
+            "5",
+            "--export",
+            below_file.to_str().unwrap(),
+        ],
+        "a-file",
+    );
+    // a folder that cannot be written into (skipped when running as root, which can write anyway)
+    let ro = dir.path().join("read-only");
+    std::fs::create_dir(&ro).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).unwrap();
+    if std::fs::write(ro.join("probe"), "x").is_err() {
+        assert_fails_with(
+            &["tridiagonal", "--n", "5", "--export", ro.to_str().unwrap()],
+            "dfdu.mtx",
+        );
+        assert_eq!(
+            std::fs::read_dir(&ro).unwrap().count(),
+            0,
+            "partial files left"
+        );
+    }
+    // an existing file in the way of one export file: that file fails, nothing partial remains
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(blocked.join("u.mtx")).unwrap();
+    assert_fails_with(
+        &[
+            "tridiagonal",
+            "--n",
+            "5",
+            "--export",
+            blocked.to_str().unwrap(),
+        ],
+        "u.mtx",
+    );
+    let names: Vec<String> = std::fs::read_dir(&blocked)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.ends_with(".tmp")),
+        "temporary files left: {names:?}"
+    );
+}

@@ -1,0 +1,86 @@
+//! Snapshots (insta, top-level `snapshots/`) of assembled matrices and of a tiny export.
+//!
+//! Review changes with `cargo insta review`, or accept them with
+//! `INSTA_UPDATE=always cargo test --test snapshots`.
+
+use adjoint::export::export_evaluation;
+use adjoint::inspect::{pattern_text, triplets_text};
+use adjoint::problems::tridiagonal::Tridiagonal;
+use adjoint::{AdjointWorkspace, SolverKind};
+
+macro_rules! snapshot {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            snapshot_path => concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"),
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!($name, $value);
+        })
+    };
+}
+
+/// n = 5 with hand-picked inputs: diagonal 4..8, off-diagonal 1..4, b = 1..5, c = 1.
+fn tridiagonal_5() -> (Tridiagonal, Vec<f64>, AdjointWorkspace) {
+    let p = Tridiagonal::new(vec![1.0; 5], vec![1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
+    let theta = vec![4.0, 5.0, 6.0, 7.0, 8.0, 1.0, 2.0, 3.0, 4.0];
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    ws.evaluate(&p, &theta).unwrap();
+    (p, theta, ws)
+}
+
+fn matrix_report(title: &str, m: &sprs::CsMat<f64>) -> String {
+    format!(
+        "{title}: {}×{}, {} stored entries\n{}\n{}",
+        m.rows(),
+        m.cols(),
+        m.nnz(),
+        pattern_text(m).unwrap(),
+        triplets_text(m)
+    )
+}
+
+#[test]
+fn tridiagonal_n5_dfdu() {
+    let (_, _, ws) = tridiagonal_5();
+    snapshot!(
+        "tridiagonal_n5_dfdu",
+        matrix_report("df/du = A(theta)", ws.dfdu())
+    );
+}
+
+#[test]
+fn tridiagonal_n5_dfdtheta() {
+    let (_, _, ws) = tridiagonal_5();
+    snapshot!(
+        "tridiagonal_n5_dfdtheta",
+        matrix_report("df/dtheta", ws.dfdtheta())
+    );
+}
+
+#[test]
+fn tridiagonal_n2_export_bytes() {
+    let p = Tridiagonal::new(vec![1.0, -0.5], vec![0.25, 2.0]).unwrap();
+    let theta = vec![2.0, 3.0, 0.5];
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    ws.evaluate(&p, &theta).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let problem = serde_json::json!({"kind": "tridiagonal", "n": 2, "n_state": 2, "n_params": 3});
+    let written = export_evaluation(
+        dir.path(),
+        &ws,
+        &theta,
+        &[("c", p.c()), ("b", p.b())],
+        &problem,
+    )
+    .unwrap();
+    let mut all = String::new();
+    for path in written {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        all.push_str(&format!(
+            "==> {name} <==\n{}",
+            std::fs::read_to_string(&path).unwrap()
+        ));
+    }
+    snapshot!("tridiagonal_n2_export", all);
+}
