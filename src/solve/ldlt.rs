@@ -90,6 +90,10 @@ impl LdltSolver {
             Ordering::ReverseCuthillMcKee => Self::analyze_with_permutation(pattern, Some(rcm())),
             Ordering::Auto => {
                 let natural = Self::analyze_with_permutation(pattern, None)?;
+                let strictly_lower = pattern.iter().filter(|(_, (i, j))| i > j).count();
+                if natural.factor_nnz() == strictly_lower {
+                    return Ok(natural); // no fill at all: nothing to gain from reordering
+                }
                 let reordered = Self::analyze_with_permutation(pattern, Some(rcm()))?;
                 Ok(if reordered.factor_nnz() < natural.factor_nnz() {
                     reordered
@@ -311,19 +315,13 @@ impl LdltSolver {
         let l = numeric.l();
         let d = numeric.d();
         match &self.perm {
-            None => {
-                sprs_ldl::ldl_lsolve(&l, &mut *rhs);
-                rhs.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
-                sprs_ldl::ldl_ltsolve(&l, &mut *rhs);
-            }
+            None => unit_ldlt_solve(&l, d, rhs),
             Some(perm) => {
                 let w = &mut self.work;
                 for (wk, &p) in w.iter_mut().zip(perm) {
                     *wk = rhs[p];
                 }
-                sprs_ldl::ldl_lsolve(&l, &mut w[..]);
-                w.iter_mut().zip(d).for_each(|(x, d)| *x /= d);
-                sprs_ldl::ldl_ltsolve(&l, &mut w[..]);
+                unit_ldlt_solve(&l, d, w);
                 for (&wk, &p) in w.iter().zip(perm) {
                     rhs[p] = wk;
                 }
@@ -333,15 +331,47 @@ impl LdltSolver {
     }
 }
 
+/// `x ← L⁻ᵀ D⁻¹ L⁻¹ x` for a unit lower triangular CSC `L` (diagonal not stored).
+///
+/// The same substitutions as `sprs_ldl::ldl_lsolve` / `ldl_ltsolve`, on raw slices: one pass
+/// over the entries of `L` each way.
+fn unit_ldlt_solve(l: &sprs::CsMatView<f64>, d: &[f64], x: &mut [f64]) {
+    let ptr = l.indptr();
+    let ptr = ptr.raw_storage();
+    let (idx, val) = (l.indices(), l.data());
+    let n = x.len();
+    // L y = x: column sweep
+    for j in 0..n {
+        let xj = x[j];
+        if xj != 0.0 {
+            for k in ptr[j]..ptr[j + 1] {
+                x[idx[k]] -= val[k] * xj;
+            }
+        }
+    }
+    for (xi, di) in x.iter_mut().zip(d) {
+        *xi /= di;
+    }
+    // Lᵀ z = y: row sweep over the columns of L
+    for j in (0..n).rev() {
+        let mut s = x[j];
+        for k in ptr[j]..ptr[j + 1] {
+            s -= val[k] * x[idx[k]];
+        }
+        x[j] = s;
+    }
+}
+
 /// `max |a_ij|` over the stored values, or the first non-finite entry as an error.
 fn finite_max_abs(what: &str, a: &CsMat<f64>) -> Result<f64> {
-    let mut max_abs = 0.0f64;
-    let mut finite = true;
-    for v in a.data() {
-        finite &= v.is_finite();
-        max_abs = max_abs.max(v.abs());
-    }
-    if !finite {
+    // `v − v` is 0 for finite v and NaN otherwise; the sum flags any non-finite entry
+    // without a branch per entry.
+    #[allow(clippy::eq_op)]
+    let flag_of = |v: f64| v - v;
+    let (max_abs, flag) = a.data().iter().fold((0.0f64, 0.0f64), |(m, f), &v| {
+        (if v.abs() > m { v.abs() } else { m }, f + flag_of(v))
+    });
+    if !flag.is_finite() || !max_abs.is_finite() {
         check_matrix_finite(what, a)?;
     }
     Ok(max_abs)
