@@ -188,7 +188,8 @@ impl AdjointWorkspace {
         for (l, g) in self.lambda.iter_mut().zip(&self.dl_du) {
             *l = -g;
         }
-        self.solver.solve_transpose_in_place(&mut self.lambda)?;
+        self.solver
+            .solve_transpose_in_place(&self.dfdu, &mut self.lambda)?;
         self.timings.adjoint_solve = t.elapsed();
 
         // 4. gradient: (∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ
@@ -290,6 +291,6 @@ impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
                 "solve_in_place called before factor_at",
             ));
         }
-        self.solver.solve_in_place(rhs)
+        self.solver.solve_in_place(self.dfdu, rhs)
     }
 }

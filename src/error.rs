@@ -99,12 +99,18 @@ pub enum Error {
     },
 
     /// `∂f/∂u` has a cycle: the computation is not a DAG.
-    #[error("{what} has a cycle: {}", format_cycle(nodes))]
+    #[error(
+        "{what} is not a DAG, it has a cycle: {}{}",
+        format_cycle(nodes),
+        format_blocks(blocks)
+    )]
     Cycle {
         /// The matrix or network.
         what: String,
         /// The nodes of one cycle, in order; the first node is repeated at the end when printed.
         nodes: Vec<usize>,
+        /// The same cycle in block terms (empty when no blocks were given).
+        blocks: Vec<usize>,
     },
 
     /// A forced solver cannot handle the matrix.
@@ -153,6 +159,14 @@ fn format_cycle(nodes: &[usize]) -> String {
         s.push(first.to_string());
     }
     s.join(" → ")
+}
+
+fn format_blocks(blocks: &[usize]) -> String {
+    if blocks.is_empty() {
+        String::new()
+    } else {
+        format!(" (blocks {})", format_cycle(blocks))
+    }
 }
 
 impl Error {

@@ -45,6 +45,7 @@
 //! ```
 
 pub mod adjoint;
+pub mod dag;
 pub mod error;
 pub mod export;
 pub mod inspect;
