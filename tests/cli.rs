@@ -299,3 +299,114 @@ fn unwritable_exports_fail_cleanly_and_leave_no_partial_file() {
         "temporary files left: {names:?}"
     );
 }
+
+fn write_mtx(dir: &Path, name: &str, n: usize, entries: &[(usize, usize, f64)]) -> String {
+    let mut s = format!(
+        "%%MatrixMarket matrix coordinate real general\n{n} {n} {}\n",
+        entries.len()
+    );
+    for (i, j, v) in entries {
+        s.push_str(&format!("{} {} {v}\n", i + 1, j + 1));
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, s).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn inspect_reports_dag_levels_blocks_and_cycles() {
+    let dir = tempfile::tempdir().unwrap();
+    // blocks 2, 2: identity diagonal blocks, block (1, 0) dense: a two-layer network's L
+    let mut e: Vec<(usize, usize, f64)> = (0..4).map(|i| (i, i, 1.0)).collect();
+    e.extend([(2, 0, -0.5), (2, 1, 0.25), (3, 0, 1.0), (3, 1, -1.0)]);
+    let dag = write_mtx(dir.path(), "L.mtx", 4, &e);
+    let o = adjoint(&["inspect", &dag, "--blocks", "2,2", "--require-dag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "shape 4×4",
+        "8 stored entries",
+        "DAG: yes, 2 levels",
+        "lower triangular: yes",
+        "0→1",
+        "all identity",
+    ] {
+        assert!(out.contains(needle), "{needle:?} missing in {out}");
+    }
+    // a permuted DAG: not triangular as stored, but a DAG
+    let p = write_mtx(
+        dir.path(),
+        "P.mtx",
+        3,
+        &[
+            (0, 0, 1.0),
+            (1, 1, 1.0),
+            (2, 2, 1.0),
+            (0, 2, 3.0),
+            (2, 1, 3.0),
+        ],
+    );
+    let out = stdout(&adjoint(&["inspect", &p]));
+    assert!(
+        out.contains("DAG: yes, 3 levels") && out.contains("after a symmetric permutation"),
+        "{out}"
+    );
+    // a cycle: reported, and an error with --require-dag
+    let c = write_mtx(
+        dir.path(),
+        "C.mtx",
+        3,
+        &[(0, 0, 1.0), (1, 0, 1.0), (2, 1, 1.0), (0, 2, 1.0)],
+    );
+    let out = stdout(&adjoint(&["inspect", &c]));
+    assert!(out.contains("0 → 1 → 2 → 0"), "{out}");
+    assert_fails_with(&["inspect", &c, "--require-dag"], "cycle: 0 → 1 → 2 → 0");
+    assert_fails_with(&["inspect", &c, "--blocks", "1,1"], "add up to 2");
+    assert_fails_with(&["inspect", &c, "--blocks", "1,x,1"], "not a block size");
+}
+
+#[test]
+fn inspect_reads_symmetric_pattern_and_array_files_and_names_bad_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let sym = dir.path().join("s.mtx");
+    std::fs::write(
+        &sym,
+        "%%MatrixMarket matrix coordinate real symmetric\n3 3 4\n1 1 2\n2 1 1\n2 2 2\n3 3 2\n",
+    )
+    .unwrap();
+    let out = stdout(&adjoint(&["inspect", sym.to_str().unwrap()]));
+    assert!(
+        out.contains("symmetric: yes") && out.contains("5 stored entries"),
+        "{out}"
+    );
+    let pat = dir.path().join("p.mtx");
+    std::fs::write(
+        &pat,
+        "%%MatrixMarket matrix coordinate pattern general\n2 2 3\n1 1\n2 1\n2 2\n",
+    )
+    .unwrap();
+    let out = stdout(&adjoint(&["inspect", pat.to_str().unwrap()]));
+    assert!(
+        out.contains("unit diagonal: yes") && out.contains("DAG: yes"),
+        "{out}"
+    );
+    let arr = dir.path().join("a.mtx");
+    std::fs::write(
+        &arr,
+        "%%MatrixMarket matrix array real general\n2 2\n1\n0\n0\n1\n",
+    )
+    .unwrap();
+    let out = stdout(&adjoint(&["inspect", arr.to_str().unwrap()]));
+    assert!(out.contains("2 stored entries"), "{out}");
+    let bad = dir.path().join("bad.mtx");
+    std::fs::write(
+        &bad,
+        "%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n1 3 1\n",
+    )
+    .unwrap();
+    assert_fails_with(
+        &["inspect", bad.to_str().unwrap()],
+        "bad.mtx:4: column index 3 out of range",
+    );
+    assert_fails_with(&["inspect", "/nonexistent.mtx"], "No such file");
+}

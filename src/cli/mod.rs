@@ -1,6 +1,7 @@
 //! Argument definitions and dispatch.
 
 mod demo;
+mod inspect;
 mod report;
 mod tridiagonal;
 
@@ -21,6 +22,21 @@ pub struct Cli {
 enum Command {
     /// min (cᵀu)² subject to A(θ)u = b with A(θ) symmetric tridiagonal.
     Tridiagonal(TridiagonalArgs),
+    /// Structure of a sparse matrix (Matrix Market): shape, symmetry, triangularity, DAG check.
+    Inspect(InspectArgs),
+}
+
+/// Options of `adjoint inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A Matrix Market file (coordinate general/symmetric/pattern, or array).
+    pub file: PathBuf,
+    /// Block sizes along the diagonal, e.g. layer sizes `50,40,30` (they must add up to n).
+    #[arg(long, value_name = "SIZES")]
+    pub blocks: Option<String>,
+    /// Exit with an error when the matrix is not a DAG.
+    #[arg(long)]
+    pub require_dag: bool,
 }
 
 /// Options of `adjoint tridiagonal`.
@@ -44,7 +60,7 @@ pub struct TridiagonalArgs {
     /// Evaluate the gradient K times at the same θ; timings are medians.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub repeat: usize,
-    /// Linear solver for ∂f/∂u: auto or ldlt.
+    /// Linear solver for ∂f/∂u: auto, triangular or ldlt.
     #[arg(long, default_value = "auto")]
     pub solver: String,
 }
@@ -54,5 +70,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => demo::run(),
         Some(Command::Tridiagonal(args)) => tridiagonal::run(&args),
+        Some(Command::Inspect(args)) => inspect::run(&args),
     }
 }
