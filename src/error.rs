@@ -98,6 +98,18 @@ pub enum Error {
         tolerance: f64,
     },
 
+    /// A factorization succeeded but its solve produced a non-finite value: the matrix is
+    /// numerically singular (or too ill-conditioned for `f64`).
+    #[error(
+        "{what} is numerically singular: the solve produced a non-finite value at index {index}"
+    )]
+    NumericallySingular {
+        /// The matrix.
+        what: String,
+        /// First index of the solution that is not finite.
+        index: usize,
+    },
+
     /// `∂f/∂u` has a cycle: the computation is not a DAG.
     #[error(
         "{what} is not a DAG, it has a cycle: {}{}",

@@ -94,32 +94,163 @@ fn forcing_a_solver_that_does_not_apply_is_a_typed_error() {
     }
 }
 
-#[test]
-fn a_matrix_that_is_neither_dag_nor_symmetric_is_reported_by_auto() {
-    // a 3-cycle with a diagonal: 0 → 1 → 2 → 0
+/// A(θ) with a 3-cycle 0 → 1 → 2 → 0 plus θ-dependent entries: neither a DAG nor symmetric.
+fn cyclic_problem() -> (ParamLinear, impl Fn(&[Dual64]) -> Dual64) {
     let n = 3;
-    let mut a0 = TriMat::new((n, n));
-    for (i, j, v) in [
+    let base = [
         (0, 0, 2.0),
         (1, 1, 2.0),
         (2, 2, 2.0),
         (1, 0, 1.0),
         (2, 1, 1.0),
         (0, 2, 1.0),
-    ] {
+    ];
+    let terms = [
+        vec![(0, 0, 1.0), (0, 1, 0.5)],
+        vec![(2, 0, -1.0), (1, 1, 0.3)],
+    ];
+    let mut a0 = TriMat::new((n, n));
+    for (i, j, v) in base {
         a0.add_triplet(i, j, v);
     }
-    let mut e = TriMat::new((n, n));
-    e.add_triplet(0, 0, 1.0);
-    let p = ParamLinear::new(&a0.to_csc(), &[e.to_csc()], vec![1.0; 3], vec![1.0; 3]).unwrap();
-    match AdjointWorkspace::new(&p, SolverKind::Auto) {
-        Err(e @ Error::SolverNotApplicable { .. }) => {
-            let text = e.to_string();
-            assert!(
-                text.contains("0 → 1 → 2 → 0") && text.contains("symmetric"),
-                "{text}"
-            );
+    let es: Vec<CsMat<f64>> = terms
+        .iter()
+        .map(|t| {
+            let mut e = TriMat::new((n, n));
+            for &(i, j, v) in t {
+                e.add_triplet(i, j, v);
+            }
+            e.to_csc()
+        })
+        .collect();
+    let b = vec![1.0, -1.0, 0.5];
+    let c = vec![0.2, 0.7, -0.4];
+    let p = ParamLinear::new(&a0.to_csc(), &es, b.clone(), c.clone()).unwrap();
+    let f = move |theta: &[Dual64]| {
+        let mut a = nalgebra::DMatrix::<Dual64>::zeros(n, n);
+        for (i, j, v) in base {
+            a[(i, j)] += Dual64::from(v);
         }
-        other => panic!("expected SolverNotApplicable, got {other:?}"),
+        for (k, t) in terms.iter().enumerate() {
+            for &(i, j, v) in t {
+                a[(i, j)] += theta[k] * v;
+            }
+        }
+        let bb = nalgebra::DVector::from_iterator(n, b.iter().map(|&x| Dual64::from(x)));
+        let u = a.lu().solve(&bb).unwrap();
+        let cu = u
+            .iter()
+            .zip(&c)
+            .fold(Dual64::from(0.0), |s, (&ui, &ci)| s + ui * ci);
+        cu * cu
+    };
+    (p, f)
+}
+
+#[test]
+fn a_matrix_that_is_neither_dag_nor_symmetric_goes_to_lu() {
+    let (p, f) = cyclic_problem();
+    let theta = [0.4, 0.9];
+    for kind in [SolverKind::Auto, SolverKind::Lu] {
+        let mut ws = AdjointWorkspace::new(&p, kind).unwrap();
+        assert_eq!(ws.solver().name(), "lu");
+        ws.evaluate(&p, &theta).unwrap();
+        assert_close(
+            ws.gradient(),
+            &dual_gradient(&f, &theta),
+            1e-12,
+            "LU adjoint",
+        );
     }
+    assert!(matches!(
+        AdjointWorkspace::new(&p, SolverKind::Triangular),
+        Err(Error::SolverNotApplicable { .. })
+    ));
+}
+
+#[test]
+fn lu_also_solves_the_symmetric_and_dag_problems() {
+    let (p, entries) = lower_problem();
+    let theta = [0.7, -0.3, 1.2];
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Lu).unwrap();
+    ws.evaluate(&p, &theta).unwrap();
+    let reference = dual_gradient(|t| dense_objective(&entries, t), &theta);
+    assert_close(ws.gradient(), &reference, 1e-12, "LU on a DAG");
+    let (tri, theta) = adjoint::problems::tridiagonal::Tridiagonal::random(30, 4).unwrap();
+    let mut a = AdjointWorkspace::new(&tri, SolverKind::Lu).unwrap();
+    let mut b = AdjointWorkspace::new(&tri, SolverKind::Ldlt).unwrap();
+    a.evaluate(&tri, &theta).unwrap();
+    b.evaluate(&tri, &theta).unwrap();
+    assert_close(a.gradient(), b.gradient(), 1e-9, "LU vs LDLᵀ");
+}
+
+#[test]
+fn auto_switches_from_ldlt_to_lu_when_values_are_not_symmetric() {
+    // symmetric pattern (tridiagonal), asymmetric values through one term
+    let n = 4;
+    let mut a0 = TriMat::new((n, n));
+    for i in 0..n {
+        a0.add_triplet(i, i, 3.0);
+        if i + 1 < n {
+            a0.add_triplet(i, i + 1, 1.0);
+            a0.add_triplet(i + 1, i, 1.0);
+        }
+    }
+    let mut e = TriMat::new((n, n));
+    e.add_triplet(0, 1, 1.0); // only the upper entry moves with θ
+    let p = ParamLinear::new(
+        &a0.to_csc(),
+        &[e.to_csc()],
+        vec![1.0; n],
+        vec![1.0, 0.0, 0.0, 1.0],
+    )
+    .unwrap();
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    assert_eq!(ws.solver().name(), "ldlt");
+    ws.evaluate(&p, &[0.0]).unwrap(); // symmetric at θ = 0
+    assert_eq!(ws.solver().name(), "ldlt");
+    let g0 = ws.gradient()[0];
+    ws.evaluate(&p, &[0.5]).unwrap(); // asymmetric
+    assert_eq!(ws.solver().name(), "lu");
+    let fd = {
+        let l = |t: f64| {
+            let mut w = AdjointWorkspace::new(&p, SolverKind::Lu).unwrap();
+            w.evaluate(&p, &[t]).unwrap()
+        };
+        (l(0.5 + 1e-6) - l(0.5 - 1e-6)) / 2e-6
+    };
+    assert!(
+        (ws.gradient()[0] - fd).abs() < 1e-6 * fd.abs().max(1.0),
+        "{} vs {fd}",
+        ws.gradient()[0]
+    );
+    assert!(g0.is_finite());
+    // forced LDLᵀ reports the asymmetry instead
+    let mut forced = AdjointWorkspace::new(&p, SolverKind::Ldlt).unwrap();
+    assert!(matches!(
+        forced.evaluate(&p, &[0.5]),
+        Err(Error::NotSymmetric { .. })
+    ));
+}
+
+#[test]
+fn a_numerically_singular_matrix_is_an_error_for_every_solver() {
+    // A(θ) = θ_0 E: singular at θ = 0
+    let n = 3;
+    let mut e = TriMat::new((n, n));
+    for (i, j) in [(0, 0), (1, 1), (2, 2), (1, 0), (0, 2)] {
+        e.add_triplet(i, j, 1.0);
+    }
+    let zero: CsMat<f64> = TriMat::new((n, n)).to_csc();
+    let p = ParamLinear::new(&zero, &[e.to_csc()], vec![1.0; n], vec![1.0; n]).unwrap();
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Lu).unwrap();
+    let err = ws.evaluate(&p, &[0.0]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::SingularPivot { .. } | Error::NumericallySingular { .. }
+        ),
+        "{err:?}"
+    );
+    ws.evaluate(&p, &[1.0]).unwrap();
 }

@@ -60,7 +60,7 @@ pub struct TridiagonalArgs {
     /// Evaluate the gradient K times at the same θ; timings are medians.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub repeat: usize,
-    /// Linear solver for ∂f/∂u: auto, triangular or ldlt.
+    /// Linear solver for ∂f/∂u: auto, triangular, ldlt or lu.
     #[arg(long, default_value = "auto")]
     pub solver: String,
 }

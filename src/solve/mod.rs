@@ -5,14 +5,17 @@
 //! |----------------------------|--------------------------------|--------------------------------------|
 //! | [`SolverKind::Triangular`] | a DAG (triangular up to a permutation) | one reverse-topological sweep, no factorization |
 //! | [`SolverKind::Ldlt`]       | symmetric                      | `P A Pᵀ = L D Lᵀ`, then `Aᵀ = A`       |
+//! | [`SolverKind::Lu`]         | any square, nonsingular        | `P A Q = L U`, then `Uᵀ Lᵀ` solves     |
 //!
-//! [`SolverKind::Auto`] inspects the pattern once and picks in that order (a DAG first: it
-//! needs no factorization); the choice is reported by [`Solver::name`]. A matrix that is
-//! neither has no solver yet (a general sparse LU is planned) and gets
-//! [`Error::SolverNotApplicable`]. Every solver separates the symbolic analysis (done once per pattern) from
+//! [`SolverKind::Auto`] inspects the pattern once: a symmetric pattern with off-diagonal
+//! entries (never a DAG) goes to `LDLᵀ`, a DAG to the triangular sweep (no factorization), the
+//! rest to `LU`. If `Auto` chose `LDLᵀ` from the pattern and the values turn out asymmetric,
+//! it switches to `LU` on the spot. The choice is reported by [`Solver::name`]; a forced
+//! solver that does not fit is an [`Error::SolverNotApplicable`]. Every solver separates the symbolic analysis (done once per pattern) from
 //! the numeric factorization (done for each new `θ`), and solves in preallocated buffers.
 
 pub mod ldlt;
+pub mod lu;
 pub mod triangular;
 
 use crate::dag::check_dag;
@@ -21,6 +24,7 @@ use sprs::{CsMat, CsStructure};
 use std::fmt;
 
 pub use ldlt::{LdltSolver, Ordering};
+pub use lu::LuSolver;
 pub use triangular::TriangularSolver;
 
 /// Which linear solver to use for `∂f/∂u`.
@@ -34,6 +38,8 @@ pub enum SolverKind {
     Ldlt,
     /// Substitution in topological order (`∂f/∂u` must be a DAG).
     Triangular,
+    /// General sparse `LU` with partial pivoting (faer).
+    Lu,
 }
 
 impl fmt::Display for SolverKind {
@@ -42,6 +48,7 @@ impl fmt::Display for SolverKind {
             SolverKind::Auto => "auto",
             SolverKind::Ldlt => "ldlt",
             SolverKind::Triangular => "triangular",
+            SolverKind::Lu => "lu",
         })
     }
 }
@@ -62,11 +69,20 @@ impl std::str::FromStr for SolverKind {
 
 /// A solver for one fixed pattern of `∂f/∂u`, chosen and analyzed once.
 #[derive(Debug, Clone)]
-pub enum Solver {
+pub struct Solver {
+    backend: Backend,
+    requested: SolverKind,
+}
+
+/// The analyzed solver behind a [`Solver`].
+#[derive(Debug, Clone)]
+pub enum Backend {
     /// Sparse `LDLᵀ`.
     Ldlt(Box<LdltSolver>),
     /// Topological substitution.
     Triangular(TriangularSolver),
+    /// General sparse `LU`.
+    Lu(Box<LuSolver>),
 }
 
 fn not_applicable(solver: &str, e: Error) -> Error {
@@ -76,110 +92,121 @@ fn not_applicable(solver: &str, e: Error) -> Error {
     }
 }
 
+fn triangular_for(pattern: &CsStructure) -> Result<TriangularSolver> {
+    // the check only reads the pattern; a transient array of ones stands for values
+    let ones = vec![1.0f64; pattern.nnz()];
+    let indptr = pattern.indptr();
+    let view = sprs::CsMatView::try_new_csc(
+        pattern.shape(),
+        indptr.raw_storage(),
+        pattern.indices(),
+        &ones[..],
+    )
+    .map_err(|(_, _, _, e)| Error::invalid("df/du pattern", e.to_string()))?;
+    let report = check_dag(view, None)?;
+    TriangularSolver::new(pattern, report.order)
+}
+
+fn pattern_of(a: &CsMat<f64>) -> CsStructure {
+    CsStructure::new_csc(
+        a.shape(),
+        a.indptr().to_proper().into_owned(),
+        a.indices().to_vec(),
+        vec![(); a.nnz()],
+    )
+}
+
 impl Solver {
     /// Chooses (for [`SolverKind::Auto`]) and analyzes a solver for `pattern`.
     ///
     /// # Errors
-    /// [`Error::SolverNotApplicable`] when the forced solver does not fit the pattern, or (for
-    /// `Auto`) when `∂f/∂u` is neither a DAG nor symmetric.
+    /// [`Error::SolverNotApplicable`] when the forced solver does not fit the pattern.
     pub fn analyze(pattern: &CsStructure, kind: SolverKind) -> Result<Self> {
-        let dag = || {
-            // the check only reads the pattern; a transient array of ones stands for values
-            let ones = vec![1.0f64; pattern.nnz()];
-            let indptr = pattern.indptr();
-            let view = sprs::CsMatView::try_new_csc(
-                pattern.shape(),
-                indptr.raw_storage(),
-                pattern.indices(),
-                &ones[..],
-            )
-            .map_err(|(_, _, _, e)| Error::invalid("df/du pattern", e.to_string()))?;
-            let report = check_dag(view, None)?;
-            TriangularSolver::new(pattern, report.order)
+        let ldlt = || {
+            LdltSolver::analyze(pattern, Ordering::default()).map(|s| Backend::Ldlt(Box::new(s)))
         };
-        let ldlt = || LdltSolver::analyze(pattern, Ordering::default()).map(Box::new);
-        match kind {
-            SolverKind::Triangular => dag()
-                .map(Solver::Triangular)
-                .map_err(|e| not_applicable("triangular", e)),
-            SolverKind::Ldlt => ldlt()
-                .map(Solver::Ldlt)
-                .map_err(|e| not_applicable("ldlt", e)),
-            // A symmetric pattern with an off-diagonal entry has 2-cycles, so it is never a
-            // DAG: try LDLᵀ first then, and the DAG check only for the rest.
+        let lu = || LuSolver::analyze(pattern).map(|s| Backend::Lu(Box::new(s)));
+        let backend = match kind {
+            SolverKind::Triangular => triangular_for(pattern)
+                .map(Backend::Triangular)
+                .map_err(|e| not_applicable("triangular", e))?,
+            SolverKind::Ldlt => ldlt().map_err(|e| not_applicable("ldlt", e))?,
+            SolverKind::Lu => lu().map_err(|e| not_applicable("lu", e))?,
             SolverKind::Auto => {
-                let symmetric_error = if pattern.iter().any(|(_, (i, j))| i != j) {
-                    match ldlt() {
-                        Ok(s) => return Ok(Solver::Ldlt(s)),
-                        Err(e) => Some(e),
-                    }
-                } else {
-                    None
-                };
-                let dag_error = match dag() {
-                    Ok(t) => return Ok(Solver::Triangular(t)),
-                    Err(e) => e,
-                };
-                let ldlt_error = match symmetric_error {
-                    Some(e) => e,
-                    // diagonal pattern without a full diagonal: LDLᵀ reports the zero pivot
-                    None => {
-                        return ldlt()
-                            .map(Solver::Ldlt)
-                            .map_err(|e| not_applicable("auto", e))
-                    }
-                };
-                Err(Error::SolverNotApplicable {
-                    solver: "auto".into(),
-                    reason: format!(
-                        "df/du is neither a DAG ({dag_error}) nor symmetric ({ldlt_error}); \
-                         a general sparse LU is not available yet"
-                    ),
-                })
+                let off_diagonal = pattern.iter().any(|(_, (i, j))| i != j);
+                let symmetric = if off_diagonal { ldlt().ok() } else { None };
+                match symmetric {
+                    Some(b) => b,
+                    None => match triangular_for(pattern) {
+                        Ok(t) => Backend::Triangular(t),
+                        Err(_) => lu().map_err(|e| not_applicable("auto", e))?,
+                    },
+                }
             }
+        };
+        Ok(Solver {
+            backend,
+            requested: kind,
+        })
+    }
+
+    /// The solver's name as reported in outputs: `"ldlt"`, `"triangular"` or `"lu"`.
+    pub fn name(&self) -> &'static str {
+        match self.backend {
+            Backend::Ldlt(_) => "ldlt",
+            Backend::Triangular(_) => "triangular",
+            Backend::Lu(_) => "lu",
         }
     }
 
-    /// The solver's name as reported in outputs (`"ldlt"`, `"triangular"`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Solver::Ldlt(_) => "ldlt",
-            Solver::Triangular(_) => "triangular",
-        }
+    /// The analyzed backend.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
     }
 
     /// Numeric factorization of `a` (the analyzed pattern with new values); for the
     /// triangular solver only the checks.
     ///
     /// # Errors
-    /// See the solver's own `factor`.
+    /// See the backend's own `factor`.
     pub fn factor(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
-        match self {
-            Solver::Ldlt(s) => s.factor(a, what),
-            Solver::Triangular(s) => s.factor(a, what),
+        let result = match &mut self.backend {
+            Backend::Ldlt(s) => s.factor(a, what),
+            Backend::Triangular(s) => s.factor(a, what),
+            Backend::Lu(s) => s.factor(a, what),
+        };
+        match result {
+            Err(Error::NotSymmetric { .. }) if self.requested == SolverKind::Auto => {
+                // chosen from a symmetric pattern, but the values are not: LU instead
+                self.backend = Backend::Lu(Box::new(LuSolver::analyze(&pattern_of(a))?));
+                self.factor(a, what)
+            }
+            r => r,
         }
     }
 
     /// Solves `A x = rhs` in place; `a` is the matrix last passed to [`factor`](Self::factor).
     ///
     /// # Errors
-    /// When no factorization is available.
+    /// When no factorization is available, or the solve meets a singularity.
     pub fn solve_in_place(&mut self, a: &CsMat<f64>, rhs: &mut [f64]) -> Result<()> {
-        match self {
-            Solver::Ldlt(s) => s.solve_in_place(rhs),
-            Solver::Triangular(s) => s.solve_in_place(a, rhs),
+        match &mut self.backend {
+            Backend::Ldlt(s) => s.solve_in_place(rhs),
+            Backend::Triangular(s) => s.solve_in_place(a, rhs),
+            Backend::Lu(s) => s.solve_in_place(rhs),
         }
     }
 
     /// Solves `Aᵀ x = rhs` in place; `a` is the matrix last passed to [`factor`](Self::factor).
     ///
     /// # Errors
-    /// When no factorization is available.
+    /// When no factorization is available, or the solve meets a singularity.
     pub fn solve_transpose_in_place(&mut self, a: &CsMat<f64>, rhs: &mut [f64]) -> Result<()> {
-        match self {
+        match &mut self.backend {
             // A is symmetric.
-            Solver::Ldlt(s) => s.solve_in_place(rhs),
-            Solver::Triangular(s) => s.solve_transpose_in_place(a, rhs),
+            Backend::Ldlt(s) => s.solve_in_place(rhs),
+            Backend::Triangular(s) => s.solve_transpose_in_place(a, rhs),
+            Backend::Lu(s) => s.solve_transpose_in_place(rhs),
         }
     }
 }
