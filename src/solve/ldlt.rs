@@ -29,14 +29,50 @@ use sprs_ldl::{LdlNumeric, LdlSymbolic};
 /// Fill-reducing ordering used by [`LdltSolver`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Ordering {
-    /// Natural order unless reverse Cuthill–McKee gives a factor with fewer entries (both
-    /// symbolic analyses are computed once, at analysis time).
+    /// The natural order when it causes no fill; otherwise whichever of AMD and reverse
+    /// Cuthill–McKee gives the factor with fewer entries (the symbolic analyses are computed
+    /// once, at analysis time).
     #[default]
     Auto,
     /// No permutation (best for banded matrices already in band order, e.g. tridiagonal).
     Natural,
     /// Reverse Cuthill–McKee (sprs), the `sprs-ldl` default.
     ReverseCuthillMcKee,
+    /// Approximate minimum degree (faer's AMD), passed to sprs-ldl as a permutation.
+    Amd,
+}
+
+/// The AMD ordering of a square symmetric CSC pattern, `perm[new] = old`.
+///
+/// # Errors
+/// [`Error::Invalid`] when faer's AMD fails (index overflow, out of memory).
+pub fn amd_permutation(pattern: &CsStructure) -> Result<Vec<usize>> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    let n = pattern.rows();
+    let (indptr, indices, _) = pattern.view().into_raw_storage();
+    let owned_ptr;
+    let indptr = if indptr.first() == Some(&0) {
+        indptr
+    } else {
+        owned_ptr = pattern.indptr().to_proper().into_owned();
+        &owned_ptr[..]
+    };
+    let a = faer::sparse::SymbolicSparseColMatRef::new_checked(n, n, indptr, None, indices);
+    let mut perm = vec![0usize; n];
+    let mut perm_inv = vec![0usize; n];
+    let mut mem = MemBuffer::new(faer::sparse::linalg::amd::order_scratch::<usize>(
+        n,
+        pattern.nnz(),
+    ));
+    faer::sparse::linalg::amd::order(
+        &mut perm,
+        &mut perm_inv,
+        a,
+        Default::default(),
+        MemStack::new(&mut mem),
+    )
+    .map_err(|e| Error::invalid("AMD ordering", format!("{e:?}")))?;
+    Ok(perm)
 }
 
 /// Default relative pivot tolerance of [`LdltSolver`].
@@ -88,18 +124,26 @@ impl LdltSolver {
         match ordering {
             Ordering::Natural => Self::analyze_with_permutation(pattern, None),
             Ordering::ReverseCuthillMcKee => Self::analyze_with_permutation(pattern, Some(rcm())),
+            Ordering::Amd => {
+                // symmetry first: AMD works on A + Aᵀ and would hide an asymmetric pattern
+                let mut cursor = vec![0; pattern.rows()];
+                check_pattern_symmetric(pattern, &mut cursor)?;
+                Self::analyze_with_permutation(pattern, Some(amd_permutation(pattern)?))
+            }
             Ordering::Auto => {
                 let natural = Self::analyze_with_permutation(pattern, None)?;
                 let strictly_lower = pattern.iter().filter(|(_, (i, j))| i > j).count();
                 if natural.factor_nnz() == strictly_lower {
                     return Ok(natural); // no fill at all: nothing to gain from reordering
                 }
-                let reordered = Self::analyze_with_permutation(pattern, Some(rcm()))?;
-                Ok(if reordered.factor_nnz() < natural.factor_nnz() {
-                    reordered
-                } else {
-                    natural
-                })
+                let mut best = natural;
+                for perm in [amd_permutation(pattern)?, rcm()] {
+                    let candidate = Self::analyze_with_permutation(pattern, Some(perm))?;
+                    if candidate.factor_nnz() < best.factor_nnz() {
+                        best = candidate;
+                    }
+                }
+                Ok(best)
             }
         }
     }

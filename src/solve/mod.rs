@@ -23,7 +23,7 @@ use crate::{Error, Result};
 use sprs::{CsMat, CsStructure};
 use std::fmt;
 
-pub use ldlt::{LdltSolver, Ordering};
+pub use ldlt::{amd_permutation, LdltSolver, Ordering};
 pub use lu::LuSolver;
 pub use triangular::TriangularSolver;
 
