@@ -1,0 +1,89 @@
+//! Re-solving after new values on the same pattern allocates nothing: a counting global
+//! allocator watches the triangular sweep, the LDLᵀ refactorization and a whole engine
+//! evaluation.
+
+use adjoint::dag::check_dag;
+use adjoint::problems::tridiagonal::Tridiagonal;
+use adjoint::solve::TriangularSolver;
+use adjoint::{AdjointWorkspace, SolverKind};
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    f();
+    ALLOCATIONS.load(Ordering::SeqCst) - before
+}
+
+// One test function: the counter is global, and tests in one binary run in parallel.
+#[test]
+fn hot_paths_do_not_allocate() {
+    // the counter sees allocations at all
+    assert!(
+        allocations_during(|| {
+            std::hint::black_box(vec![1u8; 16]);
+        }) > 0
+    );
+
+    // a permuted DAG: 0 → 2 → 1 → 3
+    let mut t = sprs::TriMat::new((4, 4));
+    for (i, j, v) in [
+        (0, 0, 1.0),
+        (1, 1, 2.0),
+        (2, 2, 1.0),
+        (3, 3, 4.0),
+        (2, 0, 0.5),
+        (1, 2, -1.0),
+        (3, 1, 3.0),
+    ] {
+        t.add_triplet(i, j, v);
+    }
+    let mut a: sprs::CsMat<f64> = t.to_csc();
+    let pattern = sprs::CsStructure::new_csc(
+        a.shape(),
+        a.indptr().to_proper().into_owned(),
+        a.indices().to_vec(),
+        vec![(); a.nnz()],
+    );
+    let report = check_dag(a.view(), None).unwrap();
+    let mut solver = TriangularSolver::new(&pattern, report.order).unwrap();
+    let mut x = vec![1.0; 4];
+    solver.factor(&a, "J").unwrap();
+    let n = allocations_during(|| {
+        a.data_mut().iter_mut().for_each(|v| *v *= 1.5);
+        solver.factor(&a, "J").unwrap();
+        solver.solve_transpose_in_place(&a, &mut x).unwrap();
+        solver.solve_in_place(&a, &mut x).unwrap();
+    });
+    assert_eq!(n, 0, "triangular re-solve allocated {n} times");
+
+    let (p, theta) = Tridiagonal::random(200, 1).unwrap();
+    let (_, theta2) = Tridiagonal::random(200, 2).unwrap();
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    ws.evaluate(&p, &theta).unwrap();
+    let n = allocations_during(|| {
+        ws.evaluate(&p, &theta2).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+    });
+    assert_eq!(n, 0, "LDLᵀ engine evaluation allocated {n} times");
+}
