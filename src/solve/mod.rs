@@ -80,7 +80,7 @@ pub enum Backend {
     /// Sparse `LDLᵀ`.
     Ldlt(Box<LdltSolver>),
     /// Topological substitution.
-    Triangular(TriangularSolver),
+    Triangular(Box<TriangularSolver>),
     /// General sparse `LU`.
     Lu(Box<LuSolver>),
 }
@@ -128,7 +128,7 @@ impl Solver {
         let lu = || LuSolver::analyze(pattern).map(|s| Backend::Lu(Box::new(s)));
         let backend = match kind {
             SolverKind::Triangular => triangular_for(pattern)
-                .map(Backend::Triangular)
+                .map(|t| Backend::Triangular(Box::new(t)))
                 .map_err(|e| not_applicable("triangular", e))?,
             SolverKind::Ldlt => ldlt().map_err(|e| not_applicable("ldlt", e))?,
             SolverKind::Lu => lu().map_err(|e| not_applicable("lu", e))?,
@@ -138,7 +138,7 @@ impl Solver {
                 match symmetric {
                     Some(b) => b,
                     None => match triangular_for(pattern) {
-                        Ok(t) => Backend::Triangular(t),
+                        Ok(t) => Backend::Triangular(Box::new(t)),
                         Err(_) => lu().map_err(|e| not_applicable("auto", e))?,
                     },
                 }
