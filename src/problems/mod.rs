@@ -6,4 +6,5 @@
 //!   which the tridiagonal problem is an instance.
 
 pub mod linear;
+pub mod mlp;
 pub mod tridiagonal;

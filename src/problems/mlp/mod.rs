@@ -1,0 +1,644 @@
+//! A layered network as an equality constraint: backpropagation as the adjoint method.
+//!
+//! Layer sizes `[n_0, n_1, …, n_N]` (`n_0` the input size), an activation `σ`, and
+//!
+//! ```text
+//!     u_i = Φ_i(u_{i−1}, θ_i) = σ(W_i u_{i−1} + b_i),    W_i ∈ ℝ^{n_i × n_{i−1}},  i = 1…N
+//! ```
+//!
+//! stacked as `f(u, θ) = u − Φ(u, θ) = 0` with `u = [u_1; …; u_N] ∈ ℝ^{n_u}`,
+//! `n_u = n_1 + … + n_N`. The objective is `L = ‖u_N − y‖² + ρ‖θ‖²` (`y` a number broadcast to
+//! all outputs, or a vector; `ρ ≥ 0` is the seed's `λR(θ)` with `R = ‖θ‖²`).
+//!
+//! # Parameter layout (as in the seed)
+//! `θ = [vec(W_1); b_1; vec(W_2); b_2; …; vec(W_N); b_N]`, `vec` stacking columns
+//! (column-major), so `W_i[r, c]` is `θ[off_i + c·n_i + r]` and `b_i[r]` is
+//! `θ[off_i + n_i n_{i−1} + r]`; [`Layout`] gives the offsets. In code, layers are numbered
+//! from 0: layer `l` is the seed's layer `i = l + 1`.
+//!
+//! # The explicit matrices
+//! With `D_i = diag(σ'(W_i u_{i−1} + b_i))` and `D = blkdiag(D_1, …, D_N)`:
+//!
+//! ```text
+//!     ∂f/∂u = L:   n_u × n_u, identity diagonal blocks, block (i, i−1) = −D_i W_i
+//!                  stored entries: n_u + Σ_{i≥2} n_i n_{i−1}
+//!     ∂f/∂θ = −Mᵀ, Mᵀ = D K,  K = blkdiag([u_{i−1}; 1]ᵀ ⊗ I_{n_i})
+//!                  n_u × n_θ, exactly one stored entry per column: n_θ entries
+//!     (∂L/∂u)ᵀ = [0; …; 0; 2(u_N − y)],    (∂L/∂θ)ᵀ = 2ρθ
+//! ```
+//!
+//! `L` is lower triangular with a unit diagonal, so the engine's DAG check passes and the
+//! adjoint `Lᵀλ = −(∂L/∂u)ᵀ` is one back-substitution without a single division; the gradient
+//! is `dL/dθ = 2ρθ − λᵀ D K`. That is backpropagation. [`fast::MlpGradient`] computes the same
+//! gradient with dense blocks and outer products, never forming a sparse matrix.
+
+pub mod activation;
+pub mod fast;
+pub mod train;
+
+pub use activation::Activation;
+
+use crate::error::check_vector;
+use crate::problem::{JacobianSolve, Jacobians, Objective, Problem, Residual, StateSolve};
+use crate::sparse::zeros_like;
+use crate::structured::kron::RowKron;
+use crate::{Error, Result};
+use num_dual::DualNum;
+use rand_distr::{Distribution, StandardNormal};
+use sprs::{CsMat, CsStructure};
+
+/// Sizes and offsets of a network's state and parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    layers: Vec<usize>,
+    /// `u_offsets[l]` is where `u_{l+1}` starts in `u`; the last entry is `n_u`.
+    u_offsets: Vec<usize>,
+    /// `theta_offsets[l]` is where layer `l`'s `vec(W)` starts; the last entry is `n_θ`.
+    theta_offsets: Vec<usize>,
+}
+
+impl Layout {
+    /// The layout of layer sizes `[n_0, …, n_N]`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for fewer than two sizes or a size of zero.
+    pub fn new(layers: &[usize]) -> Result<Self> {
+        if layers.len() < 2 {
+            return Err(Error::invalid(
+                "layers",
+                format!("need an input size and at least one layer, got {layers:?}"),
+            ));
+        }
+        if let Some(k) = layers.iter().position(|&n| n == 0) {
+            return Err(Error::invalid(
+                "layers",
+                format!("layer {k} has size 0 in {layers:?}"),
+            ));
+        }
+        let mut u_offsets = vec![0];
+        let mut theta_offsets = vec![0];
+        for w in layers.windows(2) {
+            u_offsets.push(u_offsets.last().unwrap() + w[1]);
+            theta_offsets.push(theta_offsets.last().unwrap() + w[1] * w[0] + w[1]);
+        }
+        Ok(Layout {
+            layers: layers.to_vec(),
+            u_offsets,
+            theta_offsets,
+        })
+    }
+
+    /// `[n_0, …, n_N]`.
+    pub fn layers(&self) -> &[usize] {
+        &self.layers
+    }
+    /// `N`, the number of layers (not counting the input).
+    pub fn n_layers(&self) -> usize {
+        self.layers.len() - 1
+    }
+    /// `n_u = n_1 + … + n_N`.
+    pub fn n_state(&self) -> usize {
+        *self.u_offsets.last().unwrap()
+    }
+    /// `n_θ = Σ n_i (n_{i−1} + 1)`.
+    pub fn n_params(&self) -> usize {
+        *self.theta_offsets.last().unwrap()
+    }
+    /// Block offsets of `u`: `[0, n_1, n_1 + n_2, …, n_u]`.
+    pub fn u_offsets(&self) -> &[usize] {
+        &self.u_offsets
+    }
+    /// Block offsets of `θ`: `[0, n_1(n_0+1), …, n_θ]`.
+    pub fn theta_offsets(&self) -> &[usize] {
+        &self.theta_offsets
+    }
+    /// `(rows, cols) = (n_{l+1}, n_l)` of layer `l`'s weight matrix.
+    pub fn weight_shape(&self, l: usize) -> (usize, usize) {
+        (self.layers[l + 1], self.layers[l])
+    }
+    /// The range of `vec(W)` of layer `l` in `θ`.
+    pub fn weight_range(&self, l: usize) -> std::ops::Range<usize> {
+        let (r, c) = self.weight_shape(l);
+        self.theta_offsets[l]..self.theta_offsets[l] + r * c
+    }
+    /// The range of `b` of layer `l` in `θ`.
+    pub fn bias_range(&self, l: usize) -> std::ops::Range<usize> {
+        let end = self.theta_offsets[l + 1];
+        end - self.layers[l + 1]..end
+    }
+    /// The range of `u_{l+1}` (layer `l`'s output) in `u`.
+    pub fn state_range(&self, l: usize) -> std::ops::Range<usize> {
+        self.u_offsets[l]..self.u_offsets[l + 1]
+    }
+    /// Layer `l`'s weights as a column-major matrix view.
+    pub fn weights<'a>(&self, theta: &'a [f64], l: usize) -> nalgebra::DMatrixView<'a, f64> {
+        let (r, c) = self.weight_shape(l);
+        nalgebra::DMatrixView::from_slice(&theta[self.weight_range(l)], r, c)
+    }
+}
+
+/// The target `y`: one number for every output, or one per output.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    /// `y` broadcast to all outputs.
+    Scalar(f64),
+    /// One value per output.
+    Vector(Vec<f64>),
+}
+
+impl Target {
+    /// As JSON: a number or an array.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Target::Scalar(y) => serde_json::json!(y),
+            Target::Vector(v) => serde_json::json!(v),
+        }
+    }
+}
+
+/// `min ‖u_N − y‖² + ρ‖θ‖²` subject to `u = Φ(u, θ)` (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    layout: Layout,
+    activation: Activation,
+    u0: Vec<f64>,
+    target: Target,
+    y: Vec<f64>,
+    rho: f64,
+}
+
+impl Mlp {
+    /// A network with input `u0`, target `y` and regularization `ρ`.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for bad layer sizes, `ρ < 0` or a non-finite `ρ`/`y`;
+    /// [`Error::Shape`] when `u0` or a vector `y` has the wrong length.
+    pub fn new(
+        layers: &[usize],
+        activation: Activation,
+        u0: Vec<f64>,
+        target: Target,
+        rho: f64,
+    ) -> Result<Self> {
+        let layout = Layout::new(layers)?;
+        check_vector("u0", &u0, layers[0])?;
+        if !(rho >= 0.0 && rho.is_finite()) {
+            return Err(Error::invalid(
+                "regularization",
+                format!("ρ must be finite and ≥ 0, got {rho}"),
+            ));
+        }
+        let n_out = *layers.last().unwrap();
+        let y = match &target {
+            Target::Scalar(y) => {
+                if !y.is_finite() {
+                    return Err(Error::invalid(
+                        "target",
+                        format!("y must be finite, got {y}"),
+                    ));
+                }
+                vec![*y; n_out]
+            }
+            Target::Vector(v) => {
+                check_vector("y", v, n_out)?;
+                v.clone()
+            }
+        };
+        Ok(Mlp {
+            layout,
+            activation,
+            u0,
+            target,
+            y,
+            rho,
+        })
+    }
+
+    /// The seed's initialization: every `W_i`, then every `b_i`, then `u_0`, drawn as
+    /// `0.01·N(0, 1)` (matrices column by column) from [`crate::rng::generator`]`(seed)`.
+    /// Returns the problem and `θ`.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new).
+    pub fn random(
+        layers: &[usize],
+        activation: Activation,
+        target: Target,
+        rho: f64,
+        seed: u64,
+    ) -> Result<(Self, Vec<f64>)> {
+        let layout = Layout::new(layers)?;
+        let mut rng = crate::rng::generator(seed);
+        let mut normal =
+            || 0.01 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng);
+        let mut theta = vec![0.0; layout.n_params()];
+        for l in 0..layout.n_layers() {
+            theta[layout.weight_range(l)]
+                .iter_mut()
+                .for_each(|w| *w = normal());
+        }
+        for l in 0..layout.n_layers() {
+            theta[layout.bias_range(l)]
+                .iter_mut()
+                .for_each(|b| *b = normal());
+        }
+        let u0: Vec<f64> = (0..layers[0]).map(|_| normal()).collect();
+        Ok((Mlp::new(layers, activation, u0, target, rho)?, theta))
+    }
+
+    /// Reads a network from a folder (e.g. an export): `problem.json` with keys `layers`,
+    /// `y` (a number or an array), `activation` and `regularization`, plus `theta.mtx` and
+    /// `u0.mtx` (coordinate or array Matrix Market vectors). Returns the problem and `θ`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::Parse`] for missing or malformed files (a missing or mistyped
+    /// key is named), [`Error::Shape`] when `θ` or `u_0` has the wrong length, and whatever
+    /// [`new`](Self::new) rejects.
+    pub fn from_dir(dir: &std::path::Path) -> Result<(Self, Vec<f64>)> {
+        let path = dir.join("problem.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let parse = |message: String| Error::Parse {
+            path: path.clone(),
+            line: 0,
+            message,
+        };
+        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
+            path: path.clone(),
+            line: e.line(),
+            message: e.to_string(),
+        })?;
+        let key = |k: &str| {
+            json.get(k)
+                .ok_or_else(|| parse(format!("missing key {k:?}")))
+        };
+        let layers: Vec<usize> = key("layers")?
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .map(|v| v.as_u64().map(|n| n as usize))
+                    .collect::<Option<Vec<_>>>()
+            })
+            .ok_or_else(|| parse("\"layers\" must be an array of non-negative integers".into()))?;
+        let target = match key("y")? {
+            serde_json::Value::Number(n) => Target::Scalar(n.as_f64().unwrap_or(f64::NAN)),
+            serde_json::Value::Array(a) => Target::Vector(
+                a.iter()
+                    .map(|v| v.as_f64())
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| parse("\"y\" must be a number or an array of numbers".into()))?,
+            ),
+            _ => {
+                return Err(parse(
+                    "\"y\" must be a number or an array of numbers".into(),
+                ))
+            }
+        };
+        let activation: Activation = key("activation")?
+            .as_str()
+            .ok_or_else(|| parse("\"activation\" must be a string".into()))?
+            .parse()?;
+        let rho = key("regularization")?
+            .as_f64()
+            .ok_or_else(|| parse("\"regularization\" must be a number".into()))?;
+        let layout = Layout::new(&layers)?;
+        let theta = crate::mtx::read_vector(dir.join("theta.mtx"))?;
+        if theta.len() != layout.n_params() {
+            let what = dir.join("theta.mtx").display().to_string();
+            return Err(Error::length(what, layout.n_params(), theta.len()));
+        }
+        crate::error::check_finite("theta", &theta)?;
+        let u0 = crate::mtx::read_vector(dir.join("u0.mtx"))?;
+        if u0.len() != layers[0] {
+            return Err(Error::length(
+                dir.join("u0.mtx").display().to_string(),
+                layers[0],
+                u0.len(),
+            ));
+        }
+        Ok((Mlp::new(&layers, activation, u0, target, rho)?, theta))
+    }
+
+    /// The layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+    /// The activation.
+    pub fn activation(&self) -> Activation {
+        self.activation
+    }
+    /// The input `u_0`.
+    pub fn u0(&self) -> &[f64] {
+        &self.u0
+    }
+    /// The target as given.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+    /// The target broadcast to `n_N` values.
+    pub fn y(&self) -> &[f64] {
+        &self.y
+    }
+    /// `ρ`.
+    pub fn regularization(&self) -> f64 {
+        self.rho
+    }
+
+    /// The input of layer `l` within `u`: `u_0` for `l = 0`, else `u_l`.
+    fn layer_input<'a>(&'a self, u: &'a [f64], l: usize) -> &'a [f64] {
+        if l == 0 {
+            &self.u0
+        } else {
+            &u[self.layout.state_range(l - 1)]
+        }
+    }
+
+    /// `out ← W_l x + b_l` (column-major axpy sweep).
+    fn affine(&self, theta: &[f64], l: usize, x: &[f64], out: &mut [f64]) {
+        let (rows, _) = self.layout.weight_shape(l);
+        out.copy_from_slice(&theta[self.layout.bias_range(l)]);
+        for (col, &xc) in theta[self.layout.weight_range(l)].chunks_exact(rows).zip(x) {
+            for (o, w) in out.iter_mut().zip(col) {
+                *o += w * xc;
+            }
+        }
+    }
+
+    /// The forward pass: `u_{l+1} = σ(W_l u_l + b_l)` for every layer, into `u` (length `n_u`).
+    ///
+    /// # Panics
+    /// When `θ` or `u` have the wrong length (a programming error).
+    #[track_caller]
+    pub fn forward(&self, theta: &[f64], u: &mut [f64]) {
+        assert_eq!(
+            theta.len(),
+            self.layout.n_params(),
+            "Mlp::forward: θ of the wrong length"
+        );
+        assert_eq!(
+            u.len(),
+            self.layout.n_state(),
+            "Mlp::forward: u of the wrong length"
+        );
+        for l in 0..self.layout.n_layers() {
+            let (done, rest) = u.split_at_mut(self.layout.u_offsets[l]);
+            let x = if l == 0 {
+                &self.u0[..]
+            } else {
+                &done[self.layout.state_range(l - 1)]
+            };
+            let out = &mut rest[..self.layout.layers[l + 1]];
+            self.affine(theta, l, x, out);
+            out.iter_mut().for_each(|z| *z = self.activation.apply(*z));
+        }
+    }
+
+    /// `L` for any dual-number type, from scratch (forward pass included): the reference
+    /// for forward-mode checks.
+    pub fn objective_dual<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D]) -> D {
+        let mut x: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
+        for l in 0..self.layout.n_layers() {
+            let (rows, _) = self.layout.weight_shape(l);
+            let mut z: Vec<D> = theta[self.layout.bias_range(l)].to_vec();
+            for (col, &xc) in theta[self.layout.weight_range(l)]
+                .chunks_exact(rows)
+                .zip(&x)
+            {
+                for (o, &w) in z.iter_mut().zip(col) {
+                    *o += w * xc;
+                }
+            }
+            x = z
+                .into_iter()
+                .map(|v| self.activation.apply_dual(v))
+                .collect();
+        }
+        let misfit = x
+            .iter()
+            .zip(&self.y)
+            .fold(D::zero(), |s, (&o, &y)| s + (o - y) * (o - y));
+        let reg = theta.iter().fold(D::zero(), |s, &t| s + t * t);
+        misfit + reg * self.rho
+    }
+
+    /// `D = diag(σ'(W_i u_{i−1} + b_i))` (n_u × n_u) at the state `u`.
+    pub fn assemble_d(&self, u: &[f64]) -> CsMat<f64> {
+        let n = self.layout.n_state();
+        let d: Vec<f64> = u
+            .iter()
+            .map(|&y| self.activation.derivative_from_output(y))
+            .collect();
+        CsMat::new_csc((n, n), (0..=n).collect(), (0..n).collect(), d)
+    }
+
+    /// `K = blkdiag([u_{i−1}; 1]ᵀ ⊗ I_{n_i})` (n_u × n_θ) at the state `u`, assembled from
+    /// the lazy [`RowKron`] blocks.
+    pub fn assemble_k(&self, u: &[f64]) -> CsMat<f64> {
+        let (n_u, n_t) = (self.layout.n_state(), self.layout.n_params());
+        let mut indices = Vec::with_capacity(n_t);
+        let mut data = Vec::with_capacity(n_t);
+        for l in 0..self.layout.n_layers() {
+            let block = RowKron::new(self.layer_input(u, l), self.layout.layers[l + 1]).to_csc();
+            let row0 = self.layout.u_offsets[l];
+            indices.extend(block.indices().iter().map(|&r| r + row0));
+            data.extend_from_slice(block.data());
+        }
+        CsMat::new_csc((n_u, n_t), (0..=n_t).collect(), indices, data)
+    }
+
+    /// `Mᵀ = D K` (n_u × n_θ).
+    pub fn assemble_mt(&self, u: &[f64]) -> CsMat<f64> {
+        &self.assemble_d(u) * &self.assemble_k(u)
+    }
+
+    /// `∂f/∂u = L` and `∂f/∂θ = −Mᵀ` at `(u, θ)`, assembled through [`Jacobians`].
+    ///
+    /// # Errors
+    /// Never for consistent lengths; kept fallible like the trait.
+    pub fn jacobians_at(&self, u: &[f64], theta: &[f64]) -> Result<(CsMat<f64>, CsMat<f64>)> {
+        let mut l = zeros_like(&self.dfdu_pattern(), "L")?;
+        self.fill_dfdu(u, theta, l.data_mut())?;
+        let mut m = zeros_like(&self.dfdtheta_pattern(), "df/dtheta")?;
+        self.fill_dfdtheta(u, theta, m.data_mut())?;
+        Ok((l, m))
+    }
+
+    /// `problem.json` content: kind, sizes, layers, y, activation, regularization, offsets.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kind": "mlp",
+            "layers": self.layout.layers,
+            "y": self.target.to_json(),
+            "activation": self.activation.name(),
+            "regularization": self.rho,
+            "n_state": self.layout.n_state(),
+            "n_params": self.layout.n_params(),
+            "u_offsets": self.layout.u_offsets,
+            "theta_offsets": self.layout.theta_offsets,
+            "theta_layout": "[vec(W_1); b_1; ...; vec(W_N); b_N], vec stacks columns, W_i is n_i x n_{i-1}",
+            "objective": "L = ||u_N - y||^2 + regularization * ||theta||^2",
+        })
+    }
+}
+
+impl Problem for Mlp {
+    fn n_state(&self) -> usize {
+        self.layout.n_state()
+    }
+    fn n_params(&self) -> usize {
+        self.layout.n_params()
+    }
+}
+
+impl StateSolve for Mlp {
+    /// The forward pass; `∂f/∂u` is not needed (the constraint is explicit in `u`).
+    fn solve_state(
+        &self,
+        theta: &[f64],
+        _jacobian: &mut dyn JacobianSolve,
+        u: &mut [f64],
+    ) -> Result<()> {
+        self.forward(theta, u);
+        Ok(())
+    }
+}
+
+impl Residual for Mlp {
+    /// `f_l = u_{l+1} − σ(W_l x_l + b_l)` with `x_l` taken from the given `u` (or `u_0`).
+    fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()> {
+        check_vector("u", u, self.layout.n_state())?;
+        check_vector("theta", theta, self.layout.n_params())?;
+        for l in 0..self.layout.n_layers() {
+            let range = self.layout.state_range(l);
+            let out = &mut f[range.clone()];
+            self.affine(theta, l, self.layer_input(u, l), out);
+            for (fi, ui) in out.iter_mut().zip(&u[range]) {
+                *fi = ui - self.activation.apply(*fi);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Objective for Mlp {
+    fn objective(&self, u: &[f64], theta: &[f64]) -> Result<f64> {
+        let out = &u[self.layout.state_range(self.layout.n_layers() - 1)];
+        let misfit: f64 = out
+            .iter()
+            .zip(&self.y)
+            .map(|(o, y)| (o - y) * (o - y))
+            .sum();
+        let reg: f64 = if self.rho > 0.0 {
+            theta.iter().map(|t| t * t).sum()
+        } else {
+            0.0
+        };
+        Ok(misfit + self.rho * reg)
+    }
+
+    fn objective_partials(
+        &self,
+        u: &[f64],
+        theta: &[f64],
+        dl_du: &mut [f64],
+        dl_dtheta: &mut [f64],
+    ) -> Result<()> {
+        let last = self.layout.state_range(self.layout.n_layers() - 1);
+        dl_du[..last.start].fill(0.0);
+        for ((g, o), y) in dl_du[last.clone()].iter_mut().zip(&u[last]).zip(&self.y) {
+            *g = 2.0 * (o - y);
+        }
+        for (g, t) in dl_dtheta.iter_mut().zip(theta) {
+            *g = 2.0 * self.rho * t;
+        }
+        Ok(())
+    }
+}
+
+impl Jacobians for Mlp {
+    /// Column `j` of block `l` holds the diagonal and, below it, all rows of block `l + 1`.
+    fn dfdu_pattern(&self) -> CsStructure {
+        let lay = &self.layout;
+        let n = lay.n_state();
+        let mut indptr = Vec::with_capacity(n + 1);
+        let mut indices = Vec::new();
+        indptr.push(0);
+        for l in 0..lay.n_layers() {
+            let below = (l + 1 < lay.n_layers()).then(|| lay.state_range(l + 1));
+            for j in lay.state_range(l) {
+                indices.push(j);
+                if let Some(r) = &below {
+                    indices.extend(r.clone());
+                }
+                indptr.push(indices.len());
+            }
+        }
+        let nnz = indices.len();
+        CsStructure::new_csc((n, n), indptr, indices, vec![(); nnz])
+    }
+
+    /// `1` on the diagonal; block (l+1, l) is `−D_{l+1} W_{l+1}`, column by column.
+    fn fill_dfdu(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
+        let lay = &self.layout;
+        let act = self.activation;
+        let mut k = 0;
+        for l in 0..lay.n_layers() {
+            if l + 1 == lay.n_layers() {
+                values[k..k + lay.layers[l + 1]].fill(1.0);
+                k += lay.layers[l + 1];
+                continue;
+            }
+            let rows = lay.layers[l + 2];
+            let d_next = &u[lay.state_range(l + 1)];
+            for col in theta[lay.weight_range(l + 1)].chunks_exact(rows) {
+                values[k] = 1.0;
+                for ((v, w), &y) in values[k + 1..k + 1 + rows].iter_mut().zip(col).zip(d_next) {
+                    *v = -act.derivative_from_output(y) * w;
+                }
+                k += 1 + rows;
+            }
+        }
+        Ok(())
+    }
+
+    /// One entry per parameter: `W_l[r, c]` at row `r` of block `l`, `b_l[r]` likewise.
+    fn dfdtheta_pattern(&self) -> CsStructure {
+        let lay = &self.layout;
+        let n_t = lay.n_params();
+        let mut indices = Vec::with_capacity(n_t);
+        for l in 0..lay.n_layers() {
+            let rows = lay.state_range(l);
+            for _ in 0..lay.layers[l] + 1 {
+                indices.extend(rows.clone());
+            }
+        }
+        CsStructure::new_csc(
+            (lay.n_state(), n_t),
+            (0..=n_t).collect(),
+            indices,
+            vec![(); n_t],
+        )
+    }
+
+    /// `−Mᵀ = −D K`: `−σ'_r · [x_l; 1]_c` for `W_l[r, c]` (and `c = n_l` for `b_l[r]`).
+    fn fill_dfdtheta(&self, u: &[f64], _theta: &[f64], values: &mut [f64]) -> Result<()> {
+        let lay = &self.layout;
+        let act = self.activation;
+        for l in 0..lay.n_layers() {
+            let out = &u[lay.state_range(l)];
+            let x = self.layer_input(u, l);
+            let rows = out.len();
+            let block = &mut values[lay.theta_offsets[l]..lay.theta_offsets[l + 1]];
+            for (c, col) in block.chunks_exact_mut(rows).enumerate() {
+                let xc = x.get(c).copied().unwrap_or(1.0);
+                for (v, &y) in col.iter_mut().zip(out) {
+                    *v = -act.derivative_from_output(y) * xc;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dfdu_depends_on_u(&self) -> bool {
+        true
+    }
+}
