@@ -84,3 +84,31 @@ fn tridiagonal_n2_export_bytes() {
     }
     snapshot!("tridiagonal_n2_export", all);
 }
+
+/// The 2-3-2 network with hand-picked θ_k = (−1)^k (k + 1)/10, u_0 = [0.5, −0.25], exp_neg.
+fn network_232() -> (adjoint::problems::mlp::Mlp, Vec<f64>, AdjointWorkspace) {
+    use adjoint::problems::mlp::{Activation, Mlp, Target};
+    let mlp = Mlp::new(&[2, 3, 2], Activation::ExpNeg, vec![0.5, -0.25], Target::Scalar(0.5), 0.0).unwrap();
+    let theta: Vec<f64> = (0..17).map(|k| if k % 2 == 0 { 1.0 } else { -1.0 } * (k + 1) as f64 / 10.0).collect();
+    let mut ws = AdjointWorkspace::new(&mlp, SolverKind::Auto).unwrap();
+    ws.evaluate(&mlp, &theta).unwrap();
+    (mlp, theta, ws)
+}
+
+#[test]
+fn network_232_l() {
+    let (_, _, ws) = network_232();
+    snapshot!("mlp_2_3_2_L", matrix_report("df/du = L", ws.dfdu()));
+}
+
+#[test]
+fn network_232_mt() {
+    let (mlp, _, ws) = network_232();
+    snapshot!("mlp_2_3_2_Mt", matrix_report("M^T = D K", &mlp.assemble_mt(ws.u())));
+}
+
+#[test]
+fn network_232_d() {
+    let (mlp, _, ws) = network_232();
+    snapshot!("mlp_2_3_2_D", matrix_report("D", &mlp.assemble_d(ws.u())));
+}
