@@ -49,8 +49,9 @@ pub const EVALUATION_FILES: [&str; 9] = [
 ];
 
 /// Writes the export folder of an evaluation: the matrices and vectors of `ws` (which must
-/// have been evaluated at `theta`), the named input vectors, and `problem` as `problem.json`.
-/// Returns the paths written.
+/// have been evaluated at `theta`), the named input vectors (`name.mtx`), further named
+/// matrices (e.g. a network's `D` and `K`), and `problem` as `problem.json`. Returns the paths
+/// written.
 ///
 /// # Errors
 /// [`Error::Io`] naming the first path that could not be written; files written before it
@@ -60,6 +61,7 @@ pub fn export_evaluation(
     ws: &AdjointWorkspace,
     theta: &[f64],
     inputs: &[(&str, &[f64])],
+    matrices: &[(&str, &sprs::CsMat<f64>)],
     problem: &serde_json::Value,
 ) -> Result<Vec<PathBuf>> {
     prepare_dir(dir)?;
@@ -107,6 +109,9 @@ pub fn export_evaluation(
             v,
             &format!(" {name}: problem input"),
         )?;
+    }
+    for (name, m) in matrices {
+        write_matrix(path(&format!("{name}.mtx")), m, &format!(" {name}"))?;
     }
     let mut json = serde_json::to_string_pretty(problem)
         .map_err(|e| Error::invalid("problem.json", e.to_string()))?;

@@ -410,3 +410,168 @@ fn inspect_reads_symmetric_pattern_and_array_files_and_names_bad_lines() {
     );
     assert_fails_with(&["inspect", "/nonexistent.mtx"], "No such file");
 }
+
+#[test]
+fn mlp_json_train_export_and_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("net");
+    let v = json(&[
+        "mlp",
+        "--layers",
+        "4,3,2",
+        "--activation",
+        "tanh",
+        "--target",
+        "0.5,-0.5",
+        "--reg",
+        "0.01",
+        "--train",
+        "20",
+        "--lr",
+        "0.1",
+        "--json",
+        "--export",
+        out.to_str().unwrap(),
+    ]);
+    for key in [
+        "problem",
+        "n_state",
+        "n_params",
+        "objective",
+        "gradient_norm",
+        "solver",
+        "dfdu",
+        "dfdtheta",
+        "timings_ms",
+        "train",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key} in {v}");
+    }
+    assert_eq!(v["problem"], "mlp");
+    assert_eq!(v["n_state"], 5);
+    assert_eq!(v["n_params"], 3 * 5 + 2 * 4);
+    assert_eq!(
+        v["dfdu"],
+        serde_json::json!({"rows": 5, "cols": 5, "nnz": 5 + 6})
+    );
+    assert_eq!(v["dfdtheta"]["nnz"], 23);
+    for key in ["iterations", "objective", "output_error", "gradient_norm"] {
+        assert!(v["train"].get(key).is_some(), "missing train.{key}");
+    }
+    assert_eq!(v["train"]["iterations"], 20);
+    for f in [
+        "dfdu.mtx",
+        "dfdtheta.mtx",
+        "u.mtx",
+        "theta.mtx",
+        "lambda.mtx",
+        "gradient.mtx",
+        "dLdu.mtx",
+        "dLdtheta.mtx",
+        "u0.mtx",
+        "D.mtx",
+        "K.mtx",
+        "problem.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} not exported");
+    }
+    let p: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("problem.json")).unwrap()).unwrap();
+    assert_eq!(p["layers"], serde_json::json!([4, 3, 2]));
+    assert_eq!(p["y"], serde_json::json!([0.5, -0.5]));
+    assert_eq!(p["activation"], "tanh");
+    assert_eq!(p["regularization"], 0.01);
+    assert_eq!(p["u_offsets"], serde_json::json!([0, 3, 5]));
+    assert_eq!(p["theta_offsets"], serde_json::json!([0, 15, 23]));
+    // re-import the trained network: the same objective and gradient, bit for bit
+    let again = dir.path().join("again");
+    let w = json(&[
+        "mlp",
+        "--from",
+        out.to_str().unwrap(),
+        "--json",
+        "--path",
+        "explicit",
+        "--export",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(w["objective"], v["objective"]);
+    assert_eq!(
+        std::fs::read(out.join("gradient.mtx")).unwrap(),
+        std::fs::read(again.join("gradient.mtx")).unwrap()
+    );
+    // the exported L is a DAG with identity diagonal blocks
+    let o = adjoint(&[
+        "inspect",
+        out.join("dfdu.mtx").to_str().unwrap(),
+        "--blocks",
+        "3,2",
+        "--require-dag",
+    ]);
+    assert!(
+        o.status.success() && stdout(&o).contains("all identity"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn mlp_human_output_and_both_paths() {
+    for path in ["fast", "explicit"] {
+        let o = adjoint(&["mlp", "--layers", "5,4,1", "--train", "5", "--path", path]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        for needle in [
+            "layers 5-4-1",
+            "trained 5 iterations",
+            "|u_N − y|",
+            "‖dL/dθ‖₂",
+            path,
+        ] {
+            assert!(out.contains(needle), "{needle:?} missing in {out}");
+        }
+    }
+}
+
+#[test]
+fn mlp_bad_input_is_one_line() {
+    assert_fails_with(&["mlp", "--layers", "5,0,1"], "size 0");
+    assert_fails_with(&["mlp", "--layers", "5"], "at least one layer");
+    assert_fails_with(&["mlp", "--layers", "5,x,1"], "not a layer size");
+    assert_fails_with(&["mlp", "--layers", "5,-2,1"], "not a layer size");
+    assert_fails_with(&["mlp", "--activation", "relu"], "unknown activation");
+    assert_fails_with(&["mlp", "--reg", "-1"], "regularization");
+    assert_fails_with(&["mlp", "--lr", "-0.1", "--train", "3"], "learning rate");
+    assert_fails_with(&["mlp", "--target", "NaN"], "not finite");
+    assert_fails_with(&["mlp", "--target", "abc"], "not a number");
+    assert_fails_with(
+        &["mlp", "--layers", "3,2", "--target", "1,2,3"],
+        "y: expected length 2",
+    );
+    assert_fails_with(&["mlp", "--path", "slow"], "unknown path");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ds = d.to_str().unwrap();
+    std::fs::write(
+        d.join("problem.json"),
+        r#"{"layers": [2, 1], "y": 1.0, "activation": "tanh"}"#,
+    )
+    .unwrap();
+    assert_fails_with(&["mlp", "--from", ds], "missing key \"regularization\"");
+    std::fs::write(
+        d.join("problem.json"),
+        r#"{"layers": [2, 1], "y": 1.0, "activation": "tanh", "regularization": 0}"#,
+    )
+    .unwrap();
+    write(d, "theta.mtx", &vector(&["1", "2"]));
+    write(d, "u0.mtx", &vector(&["1", "2"]));
+    assert_fails_with(
+        &["mlp", "--from", ds],
+        "theta.mtx: expected length 3, found length 2",
+    );
+    write(d, "theta.mtx", &vector(&["1", "2", "3"]));
+    write(d, "u0.mtx", &vector(&["1"]));
+    assert_fails_with(&["mlp", "--from", ds], "u0.mtx: expected length 2");
+    std::fs::write(d.join("problem.json"), "{not json").unwrap();
+    assert_fails_with(&["mlp", "--from", ds], "problem.json");
+}

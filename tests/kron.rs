@@ -21,7 +21,12 @@ fn dense_reference(u: &[f64], n: usize) -> nalgebra::DMatrix<f64> {
 
 #[test]
 fn apply_transpose_and_assembly_match_explicit_products() {
-    for (u, n) in [(vec![0.5, -2.0, 3.0], 2usize), (vec![], 3), (vec![1.5], 1), (vec![0.0, 4.0, -1.0, 2.0], 5)] {
+    for (u, n) in [
+        (vec![0.5, -2.0, 3.0], 2usize),
+        (vec![], 3),
+        (vec![1.5], 1),
+        (vec![0.0, 4.0, -1.0, 2.0], 5),
+    ] {
         let k = RowKron::new(&u, n);
         let (rows, cols) = k.shape();
         assert_eq!((rows, cols), (n, (u.len() + 1) * n));
@@ -34,15 +39,29 @@ fn apply_transpose_and_assembly_match_explicit_products() {
         let eye: CsMat<f64> = CsMat::eye(n);
         let sprs_k = sprs::kronecker_product(row.view(), eye.view()).to_csc();
         let assembled = k.to_csc();
-        assert_eq!(assembled.to_dense(), sprs_k.to_dense(), "u = {u:?}, n = {n}");
+        assert_eq!(
+            assembled.to_dense(),
+            sprs_k.to_dense(),
+            "u = {u:?}, n = {n}"
+        );
         let dense = dense_reference(&u, n);
         let x: Vec<f64> = (0..cols).map(|i| (i as f64 * 0.37).sin()).collect();
         let mut y = vec![0.0; rows];
         k.apply(&x, &mut y);
-        assert_close(&y, (&dense * nalgebra::DVector::from_column_slice(&x)).as_slice(), 1e-15, "K x");
+        assert_close(
+            &y,
+            (&dense * nalgebra::DVector::from_column_slice(&x)).as_slice(),
+            1e-15,
+            "K x",
+        );
         let yv: Vec<f64> = (0..rows).map(|i| i as f64 - 0.5).collect();
         let mut xt = vec![0.0; cols];
         k.apply_transpose(&yv, &mut xt);
-        assert_close(&xt, (dense.transpose() * nalgebra::DVector::from_column_slice(&yv)).as_slice(), 1e-15, "Kᵀ y");
+        assert_close(
+            &xt,
+            (dense.transpose() * nalgebra::DVector::from_column_slice(&yv)).as_slice(),
+            1e-15,
+            "Kᵀ y",
+        );
     }
 }

@@ -71,6 +71,7 @@ fn tridiagonal_n2_export_bytes() {
         &ws,
         &theta,
         &[("c", p.c()), ("b", p.b())],
+        &[],
         &problem,
     )
     .unwrap();
@@ -88,8 +89,17 @@ fn tridiagonal_n2_export_bytes() {
 /// The 2-3-2 network with hand-picked θ_k = (−1)^k (k + 1)/10, u_0 = [0.5, −0.25], exp_neg.
 fn network_232() -> (adjoint::problems::mlp::Mlp, Vec<f64>, AdjointWorkspace) {
     use adjoint::problems::mlp::{Activation, Mlp, Target};
-    let mlp = Mlp::new(&[2, 3, 2], Activation::ExpNeg, vec![0.5, -0.25], Target::Scalar(0.5), 0.0).unwrap();
-    let theta: Vec<f64> = (0..17).map(|k| if k % 2 == 0 { 1.0 } else { -1.0 } * (k + 1) as f64 / 10.0).collect();
+    let mlp = Mlp::new(
+        &[2, 3, 2],
+        Activation::ExpNeg,
+        vec![0.5, -0.25],
+        Target::Scalar(0.5),
+        0.0,
+    )
+    .unwrap();
+    let theta: Vec<f64> = (0..17)
+        .map(|k| if k % 2 == 0 { 1.0 } else { -1.0 } * (k + 1) as f64 / 10.0)
+        .collect();
     let mut ws = AdjointWorkspace::new(&mlp, SolverKind::Auto).unwrap();
     ws.evaluate(&mlp, &theta).unwrap();
     (mlp, theta, ws)
@@ -104,7 +114,10 @@ fn network_232_l() {
 #[test]
 fn network_232_mt() {
     let (mlp, _, ws) = network_232();
-    snapshot!("mlp_2_3_2_Mt", matrix_report("M^T = D K", &mlp.assemble_mt(ws.u())));
+    snapshot!(
+        "mlp_2_3_2_Mt",
+        matrix_report("M^T = D K", &mlp.assemble_mt(ws.u()))
+    );
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod demo;
 mod inspect;
+mod mlp;
 mod report;
 mod tridiagonal;
 
@@ -22,8 +23,61 @@ pub struct Cli {
 enum Command {
     /// min (cᵀu)² subject to A(θ)u = b with A(θ) symmetric tridiagonal.
     Tridiagonal(TridiagonalArgs),
+    /// A layered network as f(u, θ) = u − Φ(u, θ) = 0: gradient by backpropagation-as-adjoint.
+    Mlp(MlpArgs),
     /// Structure of a sparse matrix (Matrix Market): shape, symmetry, triangularity, DAG check.
     Inspect(InspectArgs),
+}
+
+/// Options of `adjoint mlp`.
+#[derive(Debug, Args)]
+pub struct MlpArgs {
+    /// Layer sizes n_0,n_1,…,n_N (n_0 is the input size).
+    #[arg(long, default_value = "50,40,30,20,10,1", conflicts_with = "from")]
+    pub layers: String,
+    /// Activation: exp-neg (the seed's exp(−x)), tanh, sigmoid or identity.
+    #[arg(long, default_value = "exp-neg", conflicts_with = "from")]
+    pub activation: String,
+    /// Target y: one number (broadcast to every output) or a comma-separated vector.
+    #[arg(
+        long,
+        default_value = "3.0",
+        conflicts_with = "from",
+        allow_hyphen_values = true
+    )]
+    pub target: String,
+    /// Regularization ρ ≥ 0 in L = ‖u_N − y‖² + ρ‖θ‖².
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        conflicts_with = "from",
+        allow_hyphen_values = true
+    )]
+    pub reg: f64,
+    /// Seed of the initialization (every W, b and u_0 drawn as 0.01·N(0,1)).
+    #[arg(long, default_value_t = 0, conflicts_with = "from")]
+    pub seed: u64,
+    /// Read problem.json, theta.mtx and u0.mtx from this folder instead (e.g. an export).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<std::path::PathBuf>,
+    /// Run this many gradient-descent steps θ ← θ − η∇L first.
+    #[arg(long, value_name = "ITERS", default_value_t = 0)]
+    pub train: usize,
+    /// Learning rate η ≥ 0.
+    #[arg(long, default_value_t = 0.001, allow_hyphen_values = true)]
+    pub lr: f64,
+    /// Gradient path: fast (dense blocks) or explicit (assembled L, Mᵀ and the triangular sweep).
+    #[arg(long, default_value = "fast")]
+    pub path: String,
+    /// Write the matrices, vectors, D, K and problem.json to this folder.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<std::path::PathBuf>,
+    /// Print one JSON object on stdout instead of the report.
+    #[arg(long)]
+    pub json: bool,
+    /// Evaluate the gradient K times at the final θ; timings are medians.
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub repeat: usize,
 }
 
 /// Options of `adjoint inspect`.
@@ -71,5 +125,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         None => demo::run(),
         Some(Command::Tridiagonal(args)) => tridiagonal::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Mlp(args)) => mlp::run(&args),
     }
 }

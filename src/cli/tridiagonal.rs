@@ -59,6 +59,7 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
             &ws,
             &theta,
             &[("c", problem.c()), ("b", problem.b())],
+            &[],
             &problem_json,
         )
         .with_context(|| format!("export to {} failed", dir.display()))?;
