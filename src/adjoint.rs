@@ -40,7 +40,9 @@
 use crate::error::{check_finite, check_vector};
 use crate::problem::{AdjointProblem, JacobianSolve};
 use crate::solve::{Solver, SolverKind};
-use crate::sparse::{mul_transpose_into, zeros_like};
+use crate::sparse::{
+    mul_transpose_add_into, mul_transpose_add_one_per_column, one_entry_per_column, zeros_like,
+};
 use crate::{Error, Result};
 use sprs::CsMat;
 use std::time::{Duration, Instant};
@@ -69,6 +71,8 @@ pub struct AdjointWorkspace {
     n_params: usize,
     dfdu: CsMat<f64>,
     dfdtheta: CsMat<f64>,
+    /// `∂f/∂θ` has one entry per column (a network's): the gradient skips `indptr`.
+    dfdtheta_one_per_column: bool,
     solver: Solver,
     u: Vec<f64>,
     lambda: Vec<f64>,
@@ -102,11 +106,13 @@ impl AdjointWorkspace {
             }
         }
         let solver = Solver::analyze(&dfdu_pattern, kind)?;
+        let dfdtheta = zeros_like(&dfdtheta_pattern, "df/dtheta pattern")?;
         Ok(AdjointWorkspace {
             n_state: n_u,
             n_params: n_t,
             dfdu: zeros_like(&dfdu_pattern, "df/du pattern")?,
-            dfdtheta: zeros_like(&dfdtheta_pattern, "df/dtheta pattern")?,
+            dfdtheta_one_per_column: one_entry_per_column(&dfdtheta),
+            dfdtheta,
             solver,
             u: vec![0.0; n_u],
             lambda: vec![0.0; n_u],
@@ -194,9 +200,20 @@ impl AdjointWorkspace {
 
         // 4. gradient: (∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ
         let t = Instant::now();
-        mul_transpose_into(&self.dfdtheta, &self.lambda, &mut self.gradient);
-        for (g, d) in self.gradient.iter_mut().zip(&self.dl_dtheta) {
-            *g += d;
+        if self.dfdtheta_one_per_column {
+            mul_transpose_add_one_per_column(
+                &self.dfdtheta,
+                &self.lambda,
+                &self.dl_dtheta,
+                &mut self.gradient,
+            );
+        } else {
+            mul_transpose_add_into(
+                &self.dfdtheta,
+                &self.lambda,
+                Some(&self.dl_dtheta),
+                &mut self.gradient,
+            );
         }
         self.timings.gradient = t.elapsed();
         self.timings.total = start.elapsed();

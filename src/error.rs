@@ -218,6 +218,12 @@ pub(crate) fn check_vector(what: &str, v: &[f64], n: usize) -> Result<()> {
 
 /// Checks that every entry of `v` is finite.
 pub(crate) fn check_finite(what: &str, v: &[f64]) -> Result<()> {
+    // `x − x` is 0 for finite x and NaN otherwise: one branch-free (vectorizable) pass first.
+    #[allow(clippy::eq_op)]
+    let flag = v.iter().fold(0.0f64, |a, &x| a + (x - x));
+    if flag == 0.0 {
+        return Ok(());
+    }
     match v.iter().position(|x| !x.is_finite()) {
         None => Ok(()),
         Some(index) => Err(Error::NonFinite {

@@ -116,26 +116,73 @@ pub fn check_matrix_finite(what: &str, m: &CsMat<f64>) -> Result<()> {
     Ok(())
 }
 
+/// `y ← base + Mᵀ x` for a CSC `m`: `y_j = base_j + Σ_i m_ij x_i`, one pass over the stored
+/// entries (`base = None` means zero).
+///
+/// # Panics
+/// When `x.len() != rows`, `y.len() != cols` or `base` is not of length `cols` (a programming
+/// error).
+#[track_caller]
+pub fn mul_transpose_add_into(m: &CsMat<f64>, x: &[f64], base: Option<&[f64]>, y: &mut [f64]) {
+    assert!(m.is_csc(), "mul_transpose_into expects CSC storage");
+    assert_eq!(x.len(), m.rows());
+    assert_eq!(y.len(), m.cols());
+    let (ptr, indices, data) = m.view().into_raw_storage();
+    let off = ptr[0];
+    let column = |w: &[usize]| {
+        let (s, e) = (w[0] - off, w[1] - off);
+        indices[s..e]
+            .iter()
+            .zip(&data[s..e])
+            .map(|(&i, &v)| v * x[i])
+            .sum::<f64>()
+    };
+    match base {
+        Some(base) => {
+            assert_eq!(base.len(), m.cols());
+            for ((yj, w), bj) in y.iter_mut().zip(ptr.windows(2)).zip(base) {
+                *yj = bj + column(w);
+            }
+        }
+        None => {
+            for (yj, w) in y.iter_mut().zip(ptr.windows(2)) {
+                *yj = column(w);
+            }
+        }
+    }
+}
+
 /// `y ← Mᵀ x` for a CSC `m`: `y_j = Σ_i m_ij x_i`, one pass over the stored entries.
 ///
 /// # Panics
 /// When `x.len() != rows` or `y.len() != cols` (a programming error).
 #[track_caller]
 pub fn mul_transpose_into(m: &CsMat<f64>, x: &[f64], y: &mut [f64]) {
-    assert!(m.is_csc(), "mul_transpose_into expects CSC storage");
-    assert_eq!(x.len(), m.rows());
-    assert_eq!(y.len(), m.cols());
-    let indptr = m.indptr();
-    let ptr = indptr.raw_storage();
-    let indices = m.indices();
-    let data = m.data();
-    let offset = ptr[0];
-    for (j, yj) in y.iter_mut().enumerate() {
-        let range = ptr[j] - offset..ptr[j + 1] - offset;
-        let mut s = 0.0;
-        for (&i, &v) in indices[range.clone()].iter().zip(&data[range]) {
-            s += v * x[i];
-        }
-        *yj = s;
+    mul_transpose_add_into(m, x, None, y)
+}
+
+/// Whether a CSC matrix stores exactly one entry in every column (`indptr = 0, 1, …, cols`),
+/// as a network's `∂f/∂θ` does.
+pub fn one_entry_per_column(m: &CsMat<f64>) -> bool {
+    m.is_csc()
+        && m.nnz() == m.cols()
+        && m.indptr()
+            .raw_storage()
+            .iter()
+            .enumerate()
+            .all(|(j, &p)| p == j)
+}
+
+/// `y ← base + Mᵀ x` for a CSC `m` with one entry per column (see
+/// [`one_entry_per_column`]): `y_j = base_j + m_{i_j j} x_{i_j}`, without reading `indptr`.
+///
+/// # Panics
+/// On mismatched lengths (a programming error).
+#[track_caller]
+pub fn mul_transpose_add_one_per_column(m: &CsMat<f64>, x: &[f64], base: &[f64], y: &mut [f64]) {
+    assert_eq!(m.nnz(), y.len());
+    assert_eq!(base.len(), y.len());
+    for (((yj, &i), &v), &bj) in y.iter_mut().zip(m.indices()).zip(m.data()).zip(base) {
+        *yj = bj + v * x[i];
     }
 }

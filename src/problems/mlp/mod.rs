@@ -547,8 +547,13 @@ impl Objective for Mlp {
         for ((g, o), y) in dl_du[last.clone()].iter_mut().zip(&u[last]).zip(&self.y) {
             *g = 2.0 * (o - y);
         }
-        for (g, t) in dl_dtheta.iter_mut().zip(theta) {
-            *g = 2.0 * self.rho * t;
+        if self.rho == 0.0 {
+            dl_dtheta.fill(0.0);
+        } else {
+            let r2 = 2.0 * self.rho;
+            for (g, t) in dl_dtheta.iter_mut().zip(theta) {
+                *g = r2 * t;
+            }
         }
         Ok(())
     }
@@ -628,10 +633,14 @@ impl Jacobians for Mlp {
             let x = self.layer_input(u, l);
             let rows = out.len();
             let block = &mut values[lay.theta_offsets[l]..lay.theta_offsets[l + 1]];
-            for (c, col) in block.chunks_exact_mut(rows).enumerate() {
-                let xc = x.get(c).copied().unwrap_or(1.0);
-                for (v, &y) in col.iter_mut().zip(out) {
-                    *v = -act.derivative_from_output(y) * xc;
+            // the bias column is −σ'; every weight column c is that column times x_c
+            let (weights, bias) = block.split_at_mut(block.len() - rows);
+            for (v, &y) in bias.iter_mut().zip(out) {
+                *v = -act.derivative_from_output(y);
+            }
+            for (col, &xc) in weights.chunks_exact_mut(rows).zip(x) {
+                for (v, &b) in col.iter_mut().zip(&*bias) {
+                    *v = b * xc;
                 }
             }
         }
