@@ -61,7 +61,8 @@ fn dense(m: &CsMat<f64>) -> nalgebra::DMatrix<f64> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    // fixed seed: CI runs the same cases every time (raise `cases` locally to explore)
+    #![proptest_config(ProptestConfig { cases: 48, rng_seed: proptest::test_runner::RngSeed::Fixed(20261126), ..ProptestConfig::default() })]
 
     #[test]
     fn random_layered_dags_pass_and_sweeps_match_dense_lu(

@@ -59,9 +59,15 @@ fn check_against_references(
     rho: f64,
     seed: u64,
 ) {
-    // larger weights than the seed's 0.01 scale, so every layer matters in the check
+    // larger weights than the seed's 0.01 scale, so every layer matters in the check (less
+    // for exp(−x), which would overflow through deep layers)
     let (mlp, theta0) = Mlp::random(layers, activation, target, rho, seed).unwrap();
-    let theta: Vec<f64> = theta0.iter().map(|t| t * 60.0).collect();
+    let scale = if activation == Activation::ExpNeg {
+        15.0
+    } else {
+        60.0
+    };
+    let theta: Vec<f64> = theta0.iter().map(|t| t * scale).collect();
     let what = format!("{layers:?} {activation} ρ={rho} seed={seed}");
     let ws = explicit(&mlp, &theta);
     let g = fast(&mlp, &theta);
@@ -103,7 +109,8 @@ fn every_activation_with_and_without_regularization_scalar_and_vector_outputs() 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    // fixed seed: CI runs the same cases every time (raise `cases` locally to explore)
+    #![proptest_config(ProptestConfig { cases: 24, rng_seed: proptest::test_runner::RngSeed::Fixed(20261126), ..ProptestConfig::default() })]
     #[test]
     fn random_layer_sizes(
         layers in proptest::collection::vec(1usize..6, 2..6),
