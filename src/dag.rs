@@ -84,8 +84,10 @@ pub struct BlockReport {
     pub edges: Vec<(usize, usize)>,
     /// Whether the block-level graph is lower triangular in the given block order.
     pub block_lower_triangular: bool,
-    /// Identity check of the diagonal blocks.
+    /// Identity check of the diagonal blocks: the first offender.
     pub diagonal: BlockDiagonal,
+    /// `identity[b]`: whether diagonal block `b` is exactly an identity.
+    pub identity: Vec<bool>,
 }
 
 /// What [`check_dag`] found for an acyclic matrix.
@@ -298,6 +300,7 @@ fn block_cycle(nodes: &[usize], off: &[usize]) -> Vec<usize> {
 fn block_report(m: CsMatView<'_, f64>, off: &[usize]) -> BlockReport {
     let mut edges = std::collections::BTreeSet::new();
     let mut diagonal = BlockDiagonal::Identity;
+    let mut identity = vec![true; off.len() - 1];
     let mut diag_seen = vec![false; *off.last().unwrap_or(&0)];
     for (&v, (i, j)) in m.iter() {
         let (bi, bj) = (block_of(off, i), block_of(off, j));
@@ -310,11 +313,14 @@ fn block_report(m: CsMatView<'_, f64>, off: &[usize]) -> BlockReport {
             diag_seen[i] = true;
         }
         if !ok {
+            identity[bi] = false;
             note_first(&mut diagonal, bi, i, j, v);
         }
     }
-    if let Some(i) = diag_seen.iter().position(|&s| !s) {
-        note_first(&mut diagonal, block_of(off, i), i, i, 0.0);
+    for (i, _) in diag_seen.iter().enumerate().filter(|(_, &s)| !s) {
+        let b = block_of(off, i);
+        identity[b] = false;
+        note_first(&mut diagonal, b, i, i, 0.0);
     }
     let edges: Vec<(usize, usize)> = edges.into_iter().collect();
     let block_lower_triangular = edges.iter().all(|&(from, to)| from < to);
@@ -323,6 +329,7 @@ fn block_report(m: CsMatView<'_, f64>, off: &[usize]) -> BlockReport {
         edges,
         block_lower_triangular,
         diagonal,
+        identity,
     }
 }
 

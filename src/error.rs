@@ -218,10 +218,8 @@ pub(crate) fn check_vector(what: &str, v: &[f64], n: usize) -> Result<()> {
 
 /// Checks that every entry of `v` is finite.
 pub(crate) fn check_finite(what: &str, v: &[f64]) -> Result<()> {
-    // `x − x` is 0 for finite x and NaN otherwise: one branch-free (vectorizable) pass first.
-    #[allow(clippy::eq_op)]
-    let flag = v.iter().fold(0.0f64, |a, &x| a + (x - x));
-    if flag == 0.0 {
+    // A branch-free OR-reduction first (it vectorizes; `position` would not).
+    if !v.iter().fold(false, |bad, x| bad | !x.is_finite()) {
         return Ok(());
     }
     match v.iter().position(|x| !x.is_finite()) {

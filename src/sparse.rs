@@ -100,7 +100,7 @@ pub fn zeros_like(pattern: &CsStructure, what: &str) -> Result<CsMat<f64>> {
 
 /// Checks that every stored value is finite; the error names the first bad entry.
 pub fn check_matrix_finite(what: &str, m: &CsMat<f64>) -> Result<()> {
-    if m.data().iter().all(|v| v.is_finite()) {
+    if !m.data().iter().fold(false, |bad, v| bad | !v.is_finite()) {
         return Ok(());
     }
     for (&value, (row, col)) in m.iter() {

@@ -86,4 +86,21 @@ fn hot_paths_do_not_allocate() {
         ws.evaluate(&p, &theta).unwrap();
     });
     assert_eq!(n, 0, "LDLᵀ engine evaluation allocated {n} times");
+
+    // the network: the fast path and the explicit engine (triangular sweep)
+    use adjoint::problems::mlp::{fast::MlpGradient, Activation, Mlp, Target};
+    let (mlp, theta) =
+        Mlp::random(&[6, 5, 4, 2], Activation::Tanh, Target::Scalar(0.5), 0.1, 3).unwrap();
+    let mut fast = MlpGradient::new(&mlp);
+    let mut explicit = AdjointWorkspace::new(&mlp, SolverKind::Auto).unwrap();
+    fast.evaluate(&mlp, &theta).unwrap();
+    explicit.evaluate(&mlp, &theta).unwrap();
+    let n = allocations_during(|| {
+        fast.evaluate(&mlp, &theta).unwrap();
+    });
+    assert_eq!(n, 0, "fast network gradient allocated {n} times");
+    let n = allocations_during(|| {
+        explicit.evaluate(&mlp, &theta).unwrap();
+    });
+    assert_eq!(n, 0, "explicit network gradient allocated {n} times");
 }

@@ -96,9 +96,24 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
                 );
                 match b.diagonal {
                     BlockDiagonal::Identity => println!("    diagonal blocks: all identity"),
-                    BlockDiagonal::NotIdentity { block, row, col, value } => println!(
-                        "    diagonal blocks: block {block} is not an identity: entry ({row}, {col}) = {value}"
-                    ),
+                    BlockDiagonal::NotIdentity {
+                        block,
+                        row,
+                        col,
+                        value,
+                    } => {
+                        let not: Vec<String> = b
+                            .identity
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, &id)| !id)
+                            .map(|(k, _)| k.to_string())
+                            .collect();
+                        println!(
+                            "    diagonal blocks: not identity: {}; first offender block {block}, entry ({row}, {col}) = {value}",
+                            not.join(", ")
+                        )
+                    }
                 }
             }
             None
