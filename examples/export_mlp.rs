@@ -4,7 +4,7 @@
 //! `cargo run --release --example export_mlp [OUT_DIR]`
 
 use adjoint::dag::check_dag;
-use adjoint::export::export_evaluation;
+use adjoint::export::{export_evaluation, ExportSpec};
 use adjoint::problems::mlp::{Activation, Mlp, Target};
 use adjoint::{AdjointWorkspace, SolverKind};
 use std::path::PathBuf;
@@ -42,14 +42,14 @@ fn main() -> adjoint::Result<()> {
     let k = mlp.assemble_k(ws.u());
     let mut problem_json = mlp.to_json();
     problem_json["seed"] = 0.into();
-    let files = export_evaluation(
-        &out,
-        &ws,
-        &theta,
-        &[("u0", mlp.u0())],
-        &[("D", &d), ("K", &k)],
-        &problem_json,
-    )?;
+    let spec = ExportSpec {
+        inputs: &[("u0", mlp.u0())],
+        matrices: &[("D", &d), ("K", &k)],
+        problem: &problem_json,
+        u_offsets: Some(mlp.layout().u_offsets()),
+        theta_offsets: Some(mlp.layout().theta_offsets()),
+    };
+    let files = export_evaluation(&out, &ws, &theta, &spec)?;
     println!("wrote {} files to {}", files.len(), out.display());
     println!("\nPython:  import scipy.io as sio; L = sio.mmread('{}/dfdu.mtx'); Mt = sio.mmread('{0}/D.mtx') @ sio.mmread('{0}/K.mtx')", out.display());
     println!(

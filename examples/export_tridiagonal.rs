@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --example export_tridiagonal [OUT_DIR]`
 
-use adjoint::export::export_evaluation;
+use adjoint::export::{export_evaluation, ExportSpec};
 use adjoint::problems::tridiagonal::Tridiagonal;
 use adjoint::{AdjointWorkspace, SolverKind};
 use std::path::PathBuf;
@@ -29,14 +29,14 @@ fn main() -> adjoint::Result<()> {
     );
 
     let problem_json = serde_json::json!({"kind": "tridiagonal", "n": 100, "n_state": 100, "n_params": 199, "seed": 0});
-    let files = export_evaluation(
-        &out,
-        &ws,
-        &theta,
-        &[("c", problem.c()), ("b", problem.b())],
-        &[],
-        &problem_json,
-    )?;
+    let spec = ExportSpec {
+        inputs: &[("c", problem.c()), ("b", problem.b())],
+        matrices: &[],
+        problem: &problem_json,
+        u_offsets: None,
+        theta_offsets: None,
+    };
+    let files = export_evaluation(&out, &ws, &theta, &spec)?;
     println!("wrote {} files to {}:", files.len(), out.display());
     for f in &files {
         println!("  {}", f.display());

@@ -1,15 +1,17 @@
-//! Read any Matrix Market file and report its structure: shape, symmetry, bandwidth, the DAG
-//! verdict (levels, or the cycle), and a text picture when it is small.
+//! Read any Matrix Market file, report its structure (shape, symmetry, bandwidth, the DAG
+//! verdict: levels or the cycle), print a text spy when it is small, and write a spy plot.
 //!
-//! `cargo run --release --example inspect_jacobian -- FILE.mtx`
+//! `cargo run --release --example inspect_jacobian -- FILE.mtx [SPY.svg|SPY.png]`
 
-use adjoint::inspect::{pattern_text, structure_report};
+use adjoint::inspect::{report_text, structure_report, Blocks};
 use adjoint::mtx::read_matrix;
+use adjoint::spy::{text_spy, write_spy};
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: inspect_jacobian FILE.mtx");
+        eprintln!("usage: inspect_jacobian FILE.mtx [SPY.svg|SPY.png]");
         return ExitCode::from(2);
     };
     let m = match read_matrix(&path) {
@@ -19,25 +21,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let r = structure_report(&m, None);
-    println!(
-        "{path}: {}×{}, {} entries, density {:.2e}",
-        r.shape.0, r.shape.1, r.nnz, r.density
-    );
-    println!(
-        "bandwidth lower {} / upper {}, symmetric {}, unit diagonal {}",
-        r.lower_bandwidth, r.upper_bandwidth, r.symmetric, r.unit_diagonal
-    );
-    match &r.dag {
-        Some(Ok(d)) => println!(
-            "DAG with {} levels (lower triangular as stored: {})",
-            d.levels, d.lower_triangular
-        ),
-        Some(Err(e)) => println!("not a DAG: {e}"),
-        None => println!("not square"),
+    println!("{path}");
+    print!("{}", report_text(&structure_report(&m, Blocks::default())));
+    match text_spy(&m) {
+        Ok(p) => print!("{p}"),
+        Err(e) => println!("({e})"),
     }
-    if let Some(p) = pattern_text(&m) {
-        print!("{p}");
+    let spy = std::env::args()
+        .nth(2)
+        .unwrap_or_else(|| format!("{path}.svg"));
+    match write_spy(&m, Path::new(&spy), Blocks::default()) {
+        Ok(()) => println!("spy plot: {spy}"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
     }
     ExitCode::SUCCESS
 }

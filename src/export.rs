@@ -12,12 +12,16 @@
 //! | `dLdtheta.mtx`  | `(∂L/∂θ)ᵀ`                                | array, n_θ × 1               |
 //! | inputs          | problem data, e.g. `c.mtx`, `b.mtx`       | array, n × 1                 |
 //! | `problem.json`  | kind, sizes, parameters, objective, solver | JSON                         |
+//! | `dfdu.svg/.png`, `dfdtheta.svg/.png` | spy plots (block boundaries when known) | images |
+//! | `summary.md`    | what the folder holds, the structure reports | Markdown                 |
 //!
 //! Matrix Market files are 1-based and hold every value in its shortest round-trip decimal
 //! form, so `scipy.io.mmread`, `MatrixMarket.jl` and MATLAB read back the exact `f64`s. Each
 //! file is written atomically (see [`crate::mtx::write_atomic`]).
 
+use crate::inspect::{report_text, structure_report, Blocks};
 use crate::mtx::{write_atomic, write_matrix, write_vector};
+use crate::spy::write_spy;
 use crate::{AdjointWorkspace, Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -48,10 +52,26 @@ pub const EVALUATION_FILES: [&str; 9] = [
     "problem.json",
 ];
 
+/// What an export folder holds besides the evaluation itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ExportSpec<'a> {
+    /// Input vectors, written as `name.mtx` (e.g. `c`, `b`, `u0`).
+    pub inputs: &'a [(&'a str, &'a [f64])],
+    /// Further matrices, written as `name.mtx` (e.g. a network's `D` and `K`).
+    pub matrices: &'a [(&'a str, &'a sprs::CsMat<f64>)],
+    /// The content of `problem.json`.
+    pub problem: &'a serde_json::Value,
+    /// Block offsets of `u` (rows of both Jacobians, columns of `∂f/∂u`), if any.
+    pub u_offsets: Option<&'a [usize]>,
+    /// Block offsets of `θ` (columns of `∂f/∂θ`), if any.
+    pub theta_offsets: Option<&'a [usize]>,
+}
+
 /// Writes the export folder of an evaluation: the matrices and vectors of `ws` (which must
-/// have been evaluated at `theta`), the named input vectors (`name.mtx`), further named
-/// matrices (e.g. a network's `D` and `K`), and `problem` as `problem.json`. Returns the paths
-/// written.
+/// have been evaluated at `theta`), the inputs and further matrices of `spec`,
+/// `problem.json`, spy plots `dfdu.svg`, `dfdu.png`, `dfdtheta.svg`, `dfdtheta.png` (block
+/// boundaries drawn when offsets are known), and `summary.md` with the structure reports.
+/// Returns the paths written.
 ///
 /// # Errors
 /// [`Error::Io`] naming the first path that could not be written; files written before it
@@ -60,9 +80,7 @@ pub fn export_evaluation(
     dir: &Path,
     ws: &AdjointWorkspace,
     theta: &[f64],
-    inputs: &[(&str, &[f64])],
-    matrices: &[(&str, &sprs::CsMat<f64>)],
-    problem: &serde_json::Value,
+    spec: &ExportSpec,
 ) -> Result<Vec<PathBuf>> {
     prepare_dir(dir)?;
     let mut written = Vec::new();
@@ -103,19 +121,74 @@ pub fn export_evaluation(
         ws.dl_dtheta(),
         " dLdtheta: (partial L / partial theta)^T",
     )?;
-    for (name, v) in inputs {
+    for (name, v) in spec.inputs {
         write_vector(
             path(&format!("{name}.mtx")),
             v,
             &format!(" {name}: problem input"),
         )?;
     }
-    for (name, m) in matrices {
+    for (name, m) in spec.matrices {
         write_matrix(path(&format!("{name}.mtx")), m, &format!(" {name}"))?;
     }
-    let mut json = serde_json::to_string_pretty(problem)
+    let mut json = serde_json::to_string_pretty(spec.problem)
         .map_err(|e| Error::invalid("problem.json", e.to_string()))?;
     json.push('\n');
     write_atomic(path("problem.json"), json.as_bytes())?;
+
+    let dfdu_blocks = Blocks {
+        rows: spec.u_offsets,
+        cols: spec.u_offsets,
+    };
+    let dfdtheta_blocks = Blocks {
+        rows: spec.u_offsets,
+        cols: spec.theta_offsets,
+    };
+    for ext in ["svg", "png"] {
+        write_spy(ws.dfdu(), &path(&format!("dfdu.{ext}")), dfdu_blocks)?;
+        write_spy(
+            ws.dfdtheta(),
+            &path(&format!("dfdtheta.{ext}")),
+            dfdtheta_blocks,
+        )?;
+    }
+    let summary = summary_markdown(ws, spec, dfdu_blocks, dfdtheta_blocks);
+    write_atomic(path("summary.md"), summary.as_bytes())?;
     Ok(written)
+}
+
+/// The `summary.md` of an export: what the folder holds and the structure of both Jacobians.
+fn summary_markdown(
+    ws: &AdjointWorkspace,
+    spec: &ExportSpec,
+    dfdu: Blocks,
+    dfdtheta: Blocks,
+) -> String {
+    let kind = spec
+        .problem
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("problem");
+    let mut s = format!("# Export: {kind}\n\n");
+    s.push_str(&format!(
+        "min L(u, theta) s.t. f(u, theta) = 0 with n_u = {}, n_theta = {}; L = {:e}, ||dL/dtheta|| = {:e}, solver {}.\n\n",
+        ws.u().len(),
+        ws.gradient().len(),
+        ws.objective(),
+        ws.gradient_norm(),
+        ws.solver().name()
+    ));
+    s.push_str("The adjoint solves (df/du)^T lambda = -(dL/du)^T; the gradient is dL/dtheta = dL/dtheta(partial) + lambda^T df/dtheta.\n\n");
+    for (name, m, blocks) in [
+        ("dfdu", ws.dfdu(), dfdu),
+        ("dfdtheta", ws.dfdtheta(), dfdtheta),
+    ] {
+        s.push_str(&format!(
+            "## {name}.mtx\n\n![{name}]({name}.svg)\n\n```text\n"
+        ));
+        s.push_str(&report_text(&structure_report(m, blocks)));
+        s.push_str("```\n\n");
+    }
+    s.push_str("Load in Python with `scipy.io.mmread(\"dfdu.mtx\")`, in Julia with `MatrixMarket.mmread(\"dfdu.mtx\")`, in MATLAB with `mmread('dfdu.mtx')`.\n");
+    s
 }

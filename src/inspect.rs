@@ -48,6 +48,66 @@ pub fn triplets_text(m: &CsMat<f64>) -> String {
     s
 }
 
+/// Block offsets along the rows and the columns of a matrix (`[0, …, n]` each).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Blocks<'a> {
+    /// Row offsets.
+    pub rows: Option<&'a [usize]>,
+    /// Column offsets.
+    pub cols: Option<&'a [usize]>,
+}
+
+impl<'a> Blocks<'a> {
+    /// The same offsets on both sides (a square matrix such as `∂f/∂u`).
+    pub fn square(offsets: &'a [usize]) -> Self {
+        Blocks {
+            rows: Some(offsets),
+            cols: Some(offsets),
+        }
+    }
+}
+
+/// What a block of a block-partitioned matrix looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockClass {
+    /// No stored entry.
+    Zero,
+    /// Square, ones on the diagonal, nothing else stored.
+    Identity,
+    /// Square, only diagonal entries stored.
+    Diagonal,
+    /// Every position stored.
+    Dense,
+    /// Anything else.
+    Sparse,
+}
+
+impl BlockClass {
+    /// Lower-case name: `zero`, `identity`, `diagonal`, `dense`, `sparse`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockClass::Zero => "zero",
+            BlockClass::Identity => "identity",
+            BlockClass::Diagonal => "diagonal",
+            BlockClass::Dense => "dense",
+            BlockClass::Sparse => "sparse",
+        }
+    }
+}
+
+/// One block of the table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockInfo {
+    /// Block row and column.
+    pub block: (usize, usize),
+    /// Its size.
+    pub shape: (usize, usize),
+    /// Stored entries in it.
+    pub nnz: usize,
+    /// Its class.
+    pub class: BlockClass,
+}
+
 /// A structure report of a sparse matrix: what `adjoint inspect` prints.
 #[derive(Debug)]
 pub struct StructureReport {
@@ -69,6 +129,8 @@ pub struct StructureReport {
     pub unit_diagonal: bool,
     /// The DAG check (square matrices only): its report or the cycle.
     pub dag: Option<Result<crate::dag::DagReport, crate::Error>>,
+    /// The block table, row-major, when both row and column offsets were given.
+    pub blocks: Vec<BlockInfo>,
 }
 
 impl StructureReport {
@@ -82,12 +144,21 @@ impl StructureReport {
     }
 }
 
-/// Builds the [`StructureReport`] of `m` (any storage), with optional block offsets for the
-/// DAG check.
+/// Builds the [`StructureReport`] of `m` (any storage). Row offsets (when the matrix is square
+/// and they equal the column offsets) also go to the DAG check's block view.
 ///
 /// # Complexity
-/// `O(nnz)` plus one transposed copy for the symmetry test and the DAG check's graph.
-pub fn structure_report(m: &CsMat<f64>, offsets: Option<&[usize]>) -> StructureReport {
+/// `O(nnz)` time; `O(n)` extra memory for the symmetry test (no transposed copy), the DAG
+/// check's petgraph graph (`O(n + nnz)`, skipped when the matrix is lower triangular as
+/// stored), and the block table.
+pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
+    let owned;
+    let m = if m.is_csc() {
+        m
+    } else {
+        owned = m.to_csc();
+        &owned
+    };
     let (rows, cols) = m.shape();
     let (mut lower, mut upper) = (0usize, 0usize);
     let mut diag_ones = 0usize;
@@ -104,15 +175,19 @@ pub fn structure_report(m: &CsMat<f64>, offsets: Option<&[usize]>) -> StructureR
         }
     }
     let square = rows == cols;
-    let (symmetric_pattern, symmetric) = if square {
-        let a = m.to_csc();
-        let t = m.transpose_view().to_csc();
-        let same_pattern = a.indptr() == t.indptr() && a.indices() == t.indices();
-        (same_pattern, same_pattern && a.data() == t.data())
-    } else {
-        (false, false)
+    let (symmetric_pattern, symmetric) = crate::sparse::symmetry(m);
+    let dag_offsets = match (blocks.rows, blocks.cols) {
+        (Some(r), Some(c)) if r == c => Some(r),
+        (Some(r), None) => Some(r),
+        _ => None,
     };
-    let dag = square.then(|| crate::dag::check_dag(m.view(), offsets));
+    let dag = square.then(|| crate::dag::check_dag(m.view(), dag_offsets));
+    let table = match (blocks.rows, blocks.cols) {
+        (Some(r), Some(c)) if valid_offsets(r, rows) && valid_offsets(c, cols) => {
+            block_table(m, r, c)
+        }
+        _ => Vec::new(),
+    };
     StructureReport {
         shape: (rows, cols),
         nnz: m.nnz(),
@@ -127,5 +202,166 @@ pub fn structure_report(m: &CsMat<f64>, offsets: Option<&[usize]>) -> StructureR
         symmetric,
         unit_diagonal: square && !diag_other && diag_ones == rows,
         dag,
+        blocks: table,
     }
+}
+
+fn valid_offsets(off: &[usize], n: usize) -> bool {
+    off.first() == Some(&0) && off.last() == Some(&n) && off.windows(2).all(|w| w[0] < w[1])
+}
+
+fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> Vec<BlockInfo> {
+    let (nbr, nbc) = (r.len() - 1, c.len() - 1);
+    #[derive(Clone, Default)]
+    struct Acc {
+        nnz: usize,
+        on_diagonal: usize,
+        ones_on_diagonal: usize,
+    }
+    let mut acc = vec![Acc::default(); nbr * nbc];
+    for (&v, (i, j)) in m.iter() {
+        let bi = r.partition_point(|&o| o <= i) - 1;
+        let bj = c.partition_point(|&o| o <= j) - 1;
+        let a = &mut acc[bi * nbc + bj];
+        a.nnz += 1;
+        if i - r[bi] == j - c[bj] {
+            a.on_diagonal += 1;
+            if v == 1.0 {
+                a.ones_on_diagonal += 1;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(nbr * nbc);
+    for bi in 0..nbr {
+        for bj in 0..nbc {
+            let a = &acc[bi * nbc + bj];
+            let shape = (r[bi + 1] - r[bi], c[bj + 1] - c[bj]);
+            let class = if a.nnz == 0 {
+                BlockClass::Zero
+            } else if shape.0 == shape.1
+                && a.on_diagonal == a.nnz
+                && a.ones_on_diagonal == shape.0
+                && a.nnz == shape.0
+            {
+                BlockClass::Identity
+            } else if shape.0 == shape.1 && a.on_diagonal == a.nnz {
+                BlockClass::Diagonal
+            } else if a.nnz == shape.0 * shape.1 {
+                BlockClass::Dense
+            } else {
+                BlockClass::Sparse
+            };
+            out.push(BlockInfo {
+                block: (bi, bj),
+                shape,
+                nnz: a.nnz,
+                class,
+            });
+        }
+    }
+    out
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The report as readable text (what `adjoint inspect` prints, and what `summary.md` holds).
+pub fn report_text(r: &StructureReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "shape {}×{}, {} stored entries, density {:.3e}",
+        r.shape.0, r.shape.1, r.nnz, r.density
+    );
+    let _ = writeln!(
+        s,
+        "bandwidth: lower {}, upper {}",
+        r.lower_bandwidth, r.upper_bandwidth
+    );
+    let _ = writeln!(
+        s,
+        "symmetric: {} (pattern: {}); lower triangular: {}; upper triangular: {}; unit diagonal: {}",
+        yes(r.symmetric),
+        yes(r.symmetric_pattern),
+        yes(r.lower_triangular()),
+        yes(r.upper_triangular()),
+        yes(r.unit_diagonal)
+    );
+    match &r.dag {
+        None => {
+            let _ = writeln!(s, "DAG: not applicable (the matrix is not square)");
+        }
+        Some(Ok(d)) => {
+            let how = if d.lower_triangular {
+                "lower triangular in the natural order"
+            } else {
+                "triangular after a symmetric permutation"
+            };
+            let _ = writeln!(
+                s,
+                "DAG: yes, {} levels, {} dependency edges, {how}",
+                d.levels, d.edges
+            );
+            if let Some(b) = &d.blocks {
+                let edges: Vec<String> = b.edges.iter().map(|(f, t)| format!("{f}→{t}")).collect();
+                let _ = writeln!(
+                    s,
+                    "block dependencies: {}; block lower triangular: {}",
+                    if edges.is_empty() {
+                        "none".to_string()
+                    } else {
+                        edges.join(", ")
+                    },
+                    yes(b.block_lower_triangular)
+                );
+                match b.diagonal {
+                    crate::dag::BlockDiagonal::Identity => {
+                        let _ = writeln!(s, "diagonal blocks: all identity");
+                    }
+                    crate::dag::BlockDiagonal::NotIdentity {
+                        block,
+                        row,
+                        col,
+                        value,
+                    } => {
+                        let not: Vec<String> = b
+                            .identity
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, &id)| !id)
+                            .map(|(k, _)| k.to_string())
+                            .collect();
+                        let _ = writeln!(
+                            s,
+                            "diagonal blocks: not identity: {}; first offender block {block}, entry ({row}, {col}) = {value}",
+                            not.join(", ")
+                        );
+                    }
+                }
+            }
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(s, "DAG: no, {e}");
+        }
+    }
+    if !r.blocks.is_empty() {
+        let _ = writeln!(s, "blocks:");
+        let _ = writeln!(s, "  {:>7} {:>11} {:>9}  class", "block", "shape", "nnz");
+        for b in &r.blocks {
+            let _ = writeln!(
+                s,
+                "  {:>7} {:>11} {:>9}  {}",
+                format!("({},{})", b.block.0, b.block.1),
+                format!("{}×{}", b.shape.0, b.shape.1),
+                b.nnz,
+                b.class.name()
+            );
+        }
+    }
+    s
 }

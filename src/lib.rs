@@ -55,6 +55,7 @@ pub mod problems;
 pub mod rng;
 pub mod solve;
 pub mod sparse;
+pub mod spy;
 pub mod structured;
 
 pub use crate::adjoint::{gradient, AdjointWorkspace, Timings};

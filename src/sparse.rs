@@ -186,3 +186,55 @@ pub fn mul_transpose_add_one_per_column(m: &CsMat<f64>, x: &[f64], base: &[f64],
         *yj = bj + v * x[i];
     }
 }
+
+/// The first stored entry `(row, col, k)` of a square CSC matrix whose mirror `(col, row)` is
+/// not stored, or for which `same(k, mirror)` is false; `None` when the matrix is symmetric in
+/// that sense. One pass over the entries with one cursor per column (`cursor`, length n).
+///
+/// Columns are visited in order; for an entry `(i, j)` with `i > j` its mirror `(j, i)` must be
+/// the next not yet matched entry above the diagonal in column `i`, because the mirrors of
+/// column `i`'s upper entries are met in increasing `j`.
+pub(crate) fn symmetry_sweep<N>(
+    a: &CsMat<N>,
+    cursor: &mut [usize],
+    same: impl Fn(usize, usize) -> bool,
+) -> Option<(usize, usize, usize)> {
+    let ptr = a.indptr();
+    let ptr = ptr.raw_storage();
+    let off = ptr[0];
+    let idx = a.indices();
+    for (j, c) in cursor.iter_mut().enumerate() {
+        *c = ptr[j] - off;
+    }
+    for j in 0..a.cols() {
+        for k in ptr[j] - off..ptr[j + 1] - off {
+            let i = idx[k];
+            if i <= j {
+                continue;
+            }
+            let m = cursor[i];
+            if m >= ptr[i + 1] - off || idx[m] != j || !same(k, m) {
+                return Some((i, j, k));
+            }
+            cursor[i] += 1;
+        }
+        let c = cursor[j];
+        if c < ptr[j + 1] - off && idx[c] < j {
+            return Some((idx[c], j, c));
+        }
+    }
+    None
+}
+
+/// `(pattern symmetric, values symmetric)` of a square CSC matrix, in `O(nnz)` time and
+/// `O(n)` memory (no transposed copy).
+pub fn symmetry(a: &CsMat<f64>) -> (bool, bool) {
+    if a.rows() != a.cols() || !a.is_csc() {
+        return (false, false);
+    }
+    let mut cursor = vec![0usize; a.cols()];
+    let pattern = symmetry_sweep(a, &mut cursor, |_, _| true).is_none();
+    let data = a.data();
+    let values = pattern && symmetry_sweep(a, &mut cursor, |k, m| data[k] == data[m]).is_none();
+    (pattern, values)
+}

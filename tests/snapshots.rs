@@ -3,7 +3,7 @@
 //! Review changes with `cargo insta review`, or accept them with
 //! `INSTA_UPDATE=always cargo test --test snapshots`.
 
-use adjoint::export::export_evaluation;
+use adjoint::export::{export_evaluation, ExportSpec};
 use adjoint::inspect::{pattern_text, triplets_text};
 use adjoint::problems::tridiagonal::Tridiagonal;
 use adjoint::{AdjointWorkspace, SolverKind};
@@ -66,17 +66,19 @@ fn tridiagonal_n2_export_bytes() {
     ws.evaluate(&p, &theta).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let problem = serde_json::json!({"kind": "tridiagonal", "n": 2, "n_state": 2, "n_params": 3});
-    let written = export_evaluation(
-        dir.path(),
-        &ws,
-        &theta,
-        &[("c", p.c()), ("b", p.b())],
-        &[],
-        &problem,
-    )
-    .unwrap();
+    let spec = ExportSpec {
+        inputs: &[("c", p.c()), ("b", p.b())],
+        matrices: &[],
+        problem: &problem,
+        u_offsets: None,
+        theta_offsets: None,
+    };
+    let written = export_evaluation(dir.path(), &ws, &theta, &spec).unwrap();
     let mut all = String::new();
-    for path in written {
+    for path in written
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "mtx" || e == "json"))
+    {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         all.push_str(&format!(
             "==> {name} <==\n{}",

@@ -1,137 +1,153 @@
-//! `adjoint inspect FILE.mtx`: the structure of a sparse matrix and the DAG verdict.
+//! `adjoint inspect FILE.mtx | DIR`: the structure of sparse matrices and the DAG verdict.
 
 use super::InspectArgs;
-use adjoint::dag::BlockDiagonal;
-use adjoint::inspect::{pattern_text, structure_report};
+use adjoint::inspect::{report_text, structure_report, Blocks};
 use adjoint::mtx::read_matrix;
-
-fn yes(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
+use adjoint::spy::{text_spy, write_spy};
+use anyhow::bail;
+use std::path::{Path, PathBuf};
 
 /// Block sizes "50,40,30" to offsets [0, 50, 90, 120].
-fn offsets(sizes: &str, n: usize) -> anyhow::Result<Vec<usize>> {
+fn offsets(flag: &str, sizes: &str, n: usize) -> anyhow::Result<Vec<usize>> {
     let mut off = vec![0usize];
     for s in sizes.split(',') {
         let k: usize = s
             .trim()
             .parse()
-            .map_err(|_| anyhow::anyhow!("invalid --blocks: {s:?} is not a block size"))?;
+            .map_err(|_| anyhow::anyhow!("invalid {flag}: {s:?} is not a block size"))?;
         if k == 0 {
-            anyhow::bail!("invalid --blocks: a block size must be at least 1");
+            bail!("invalid {flag}: a block size must be at least 1");
         }
         off.push(off.last().copied().unwrap_or(0) + k);
     }
     if off.last() != Some(&n) {
-        anyhow::bail!(
-            "invalid --blocks: the sizes add up to {}, but the matrix has {n} rows",
+        bail!(
+            "invalid {flag}: the sizes add up to {}, but the matrix has {n} along that side",
             off.last().copied().unwrap_or(0)
         );
     }
     Ok(off)
 }
 
-pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
-    let m = read_matrix(&args.file)?.to_csc();
-    let (rows, cols) = m.shape();
-    let off = match &args.blocks {
-        Some(b) => Some(offsets(b, rows)?),
-        None => None,
-    };
-    let r = structure_report(&m, off.as_deref());
-    println!("{}", args.file.display());
-    println!(
-        "  shape {rows}×{cols}, {} stored entries, density {:.3e}",
-        r.nnz, r.density
-    );
-    println!(
-        "  bandwidth: lower {}, upper {}",
-        r.lower_bandwidth, r.upper_bandwidth
-    );
-    println!(
-        "  symmetric: {} (pattern: {}); lower triangular: {}; upper triangular: {}; unit diagonal: {}",
-        yes(r.symmetric),
-        yes(r.symmetric_pattern),
-        yes(r.lower_triangular()),
-        yes(r.upper_triangular()),
-        yes(r.unit_diagonal)
-    );
-    let dag_error = match &r.dag {
-        None => {
-            println!("  DAG: not applicable (the matrix is not square)");
-            Some("the matrix is not square".to_string())
-        }
-        Some(Ok(d)) => {
-            let how = if d.lower_triangular {
-                "lower triangular in the natural order".to_string()
-            } else {
-                "triangular after a symmetric permutation".to_string()
-            };
-            println!(
-                "  DAG: yes, {} levels, {} dependency edges, {how}",
-                d.levels, d.edges
-            );
-            if let Some(b) = &d.blocks {
-                println!(
-                    "  blocks: {} (offsets {:?})",
-                    b.offsets.len() - 1,
-                    b.offsets
-                );
-                let edges: Vec<String> = b.edges.iter().map(|(f, t)| format!("{f}→{t}")).collect();
-                println!(
-                    "    block dependencies: {}",
-                    if edges.is_empty() {
-                        "none".into()
-                    } else {
-                        edges.join(", ")
-                    }
-                );
-                println!(
-                    "    block lower triangular: {}",
-                    yes(b.block_lower_triangular)
-                );
-                match b.diagonal {
-                    BlockDiagonal::Identity => println!("    diagonal blocks: all identity"),
-                    BlockDiagonal::NotIdentity {
-                        block,
-                        row,
-                        col,
-                        value,
-                    } => {
-                        let not: Vec<String> = b
-                            .identity
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, &id)| !id)
-                            .map(|(k, _)| k.to_string())
-                            .collect();
-                        println!(
-                            "    diagonal blocks: not identity: {}; first offender block {block}, entry ({row}, {col}) = {value}",
-                            not.join(", ")
-                        )
-                    }
-                }
-            }
-            None
-        }
-        Some(Err(e)) => {
-            println!("  DAG: no, {e}");
-            Some(e.to_string())
-        }
-    };
-    if let Some(p) = pattern_text(&m).filter(|_| rows <= 40) {
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
+}
+
+/// Reports one file; returns the DAG error text when it is square and not a DAG.
+fn inspect_file(
+    path: &Path,
+    rows: Option<&[usize]>,
+    cols: Option<&[usize]>,
+    args: &InspectArgs,
+) -> anyhow::Result<Option<String>> {
+    let m = read_matrix(path)?.to_csc();
+    let blocks = Blocks { rows, cols };
+    let r = structure_report(&m, blocks);
+    println!("{}", path.display());
+    print!("{}", indent(&report_text(&r)));
+    if args.text {
         println!("  pattern:");
-        for line in p.lines() {
-            println!("    {line}");
+        print!("{}", indent(&text_spy(&m)?));
+    } else if m.rows() <= 40 && m.cols() <= 80 {
+        if let Ok(p) = text_spy(&m) {
+            println!("  pattern:");
+            print!("{}", indent(&p));
         }
     }
+    if let Some(spy) = &args.spy {
+        write_spy(&m, spy, blocks)?;
+        println!("  spy plot written to {}", spy.display());
+    }
+    Ok(match &r.dag {
+        Some(Err(e)) => Some(e.to_string()),
+        None => Some("the matrix is not square".into()),
+        Some(Ok(_)) => None,
+    })
+}
+
+/// Offsets recorded in an export's problem.json.
+fn recorded_offsets(dir: &Path, key: &str) -> Option<Vec<usize>> {
+    let text = std::fs::read_to_string(dir.join("problem.json")).ok()?;
+    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
+    json.get(key)?
+        .as_array()?
+        .iter()
+        .map(|v| v.as_u64().map(|x| x as usize))
+        .collect()
+}
+
+fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
+    if args.spy.is_some() || args.blocks.is_some() || args.col_blocks.is_some() {
+        bail!(
+            "--spy, --blocks and --col-blocks apply to one file, not to the folder {}",
+            dir.display()
+        );
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "mtx"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("{}: no .mtx files in this folder", dir.display());
+    }
+    let u_off = recorded_offsets(dir, "u_offsets");
+    let t_off = recorded_offsets(dir, "theta_offsets");
+    let mut vectors = Vec::new();
+    let mut dfdu_error = None;
+    for f in &files {
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let m = read_matrix(f)?;
+        if m.cols == 1 || m.rows == 1 {
+            vectors.push(format!("{name} ({}×{})", m.rows, m.cols));
+            continue;
+        }
+        let (rows, cols) = match name.as_str() {
+            "dfdu.mtx" | "D.mtx" => (u_off.as_deref(), u_off.as_deref()),
+            "dfdtheta.mtx" | "K.mtx" => (u_off.as_deref(), t_off.as_deref()),
+            _ => (None, None),
+        };
+        let err = inspect_file(f, rows, cols, args)?;
+        if name == "dfdu.mtx" {
+            dfdu_error = err;
+        }
+        println!();
+    }
+    if !vectors.is_empty() {
+        println!("vectors: {}", vectors.join(", "));
+    }
+    if args.require_dag {
+        if let Some(e) = dfdu_error {
+            bail!("{}: {e}", dir.join("dfdu.mtx").display());
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
+    if args.file.is_dir() {
+        return inspect_dir(&args.file, args);
+    }
+    // read once for the sizes the block flags must add up to
+    let m = read_matrix(&args.file)?;
+    let rows = match &args.blocks {
+        Some(b) => Some(offsets("--blocks", b, m.rows)?),
+        None => None,
+    };
+    let cols = match (&args.col_blocks, &rows) {
+        (Some(c), _) => Some(offsets("--col-blocks", c, m.cols)?),
+        (None, Some(r)) if m.rows == m.cols => Some(r.clone()),
+        _ => None,
+    };
+    drop(m);
+    let dag_error = inspect_file(&args.file, rows.as_deref(), cols.as_deref(), args)?;
     if args.require_dag {
         if let Some(e) = dag_error {
-            anyhow::bail!("{}: {e}", args.file.display());
+            bail!("{}: {e}", args.file.display());
         }
     }
     Ok(())

@@ -2,7 +2,7 @@
 
 use super::report::{median_timings, ms, shape_json, timings_json, timings_text};
 use super::MlpArgs;
-use adjoint::export::export_evaluation;
+use adjoint::export::{export_evaluation, ExportSpec};
 use adjoint::problems::mlp::fast::MlpGradient;
 use adjoint::problems::mlp::train::{gradient_descent, GradientPath, TrainReport};
 use adjoint::problems::mlp::{Activation, Mlp, Target};
@@ -172,15 +172,15 @@ pub fn run(args: &MlpArgs) -> anyhow::Result<()> {
         problem_json["solver"] = json!(ws.solver().name());
         let d = mlp.assemble_d(ws.u());
         let k = mlp.assemble_k(ws.u());
-        export_evaluation(
-            dir,
-            &ws,
-            &theta,
-            &[("u0", mlp.u0())],
-            &[("D", &d), ("K", &k)],
-            &problem_json,
-        )
-        .with_context(|| format!("export to {} failed", dir.display()))?;
+        let spec = ExportSpec {
+            inputs: &[("u0", mlp.u0())],
+            matrices: &[("D", &d), ("K", &k)],
+            problem: &problem_json,
+            u_offsets: Some(lay.u_offsets()),
+            theta_offsets: Some(lay.theta_offsets()),
+        };
+        export_evaluation(dir, &ws, &theta, &spec)
+            .with_context(|| format!("export to {} failed", dir.display()))?;
     }
 
     if args.json {

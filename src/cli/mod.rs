@@ -25,7 +25,8 @@ enum Command {
     Tridiagonal(TridiagonalArgs),
     /// A layered network as f(u, θ) = u − Φ(u, θ) = 0: gradient by backpropagation-as-adjoint.
     Mlp(MlpArgs),
-    /// Structure of a sparse matrix (Matrix Market): shape, symmetry, triangularity, DAG check.
+    /// Structure of a sparse matrix (Matrix Market), or of every matrix in an export folder:
+    /// shape, symmetry, bandwidth, triangularity, DAG check, blocks, spy plots.
     Inspect(InspectArgs),
 }
 
@@ -83,11 +84,22 @@ pub struct MlpArgs {
 /// Options of `adjoint inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A Matrix Market file (coordinate general/symmetric/pattern, or array).
+    /// A Matrix Market file (coordinate general/symmetric/pattern, or array), or an export
+    /// folder (every matrix in it is reported).
     pub file: PathBuf,
-    /// Block sizes along the diagonal, e.g. layer sizes `50,40,30` (they must add up to n).
+    /// Block sizes along the rows (and the columns of a square matrix), e.g. layer sizes
+    /// `50,40,30`; they must add up to the number of rows.
     #[arg(long, value_name = "SIZES")]
     pub blocks: Option<String>,
+    /// Block sizes along the columns, when they differ from the rows' (e.g. ∂f/∂θ).
+    #[arg(long, value_name = "SIZES")]
+    pub col_blocks: Option<String>,
+    /// Write a spy plot to this .svg or .png file (a density grid for large matrices).
+    #[arg(long, value_name = "FILE")]
+    pub spy: Option<PathBuf>,
+    /// Print the text spy `| x . x |` (refused beyond 80 columns).
+    #[arg(long)]
+    pub text: bool,
     /// Exit with an error when the matrix is not a DAG.
     #[arg(long)]
     pub require_dag: bool,

@@ -2,7 +2,7 @@
 
 use super::report::{median_timings, shape_json, timings_json, timings_text};
 use super::TridiagonalArgs;
-use adjoint::export::export_evaluation;
+use adjoint::export::{export_evaluation, ExportSpec};
 use adjoint::problems::tridiagonal::Tridiagonal;
 use adjoint::{AdjointWorkspace, SolverKind};
 use anyhow::Context;
@@ -58,9 +58,13 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
             dir,
             &ws,
             &theta,
-            &[("c", problem.c()), ("b", problem.b())],
-            &[],
-            &problem_json,
+            &ExportSpec {
+                inputs: &[("c", problem.c()), ("b", problem.b())],
+                matrices: &[],
+                problem: &problem_json,
+                u_offsets: None,
+                theta_offsets: None,
+            },
         )
         .with_context(|| format!("export to {} failed", dir.display()))?;
     }

@@ -472,38 +472,4 @@ fn check_values_symmetric(a: &CsMat<f64>, cursor: &mut [usize], what: &str) -> R
     }
 }
 
-/// The shared sweep: returns the first `(row, col, k)` whose mirror is missing or for which
-/// `same(k, mirror)` is false.
-fn symmetry_sweep<N>(
-    a: &CsMat<N>,
-    cursor: &mut [usize],
-    same: impl Fn(usize, usize) -> bool,
-) -> Option<(usize, usize, usize)> {
-    let ptr = a.indptr();
-    let ptr = ptr.raw_storage();
-    let off = ptr[0];
-    let idx = a.indices();
-    for (j, c) in cursor.iter_mut().enumerate() {
-        *c = ptr[j] - off;
-    }
-    for j in 0..a.cols() {
-        for k in ptr[j] - off..ptr[j + 1] - off {
-            let i = idx[k];
-            if i <= j {
-                continue;
-            }
-            // mirror (j, i) lives in column i
-            let m = cursor[i];
-            if m >= ptr[i + 1] - off || idx[m] != j || !same(k, m) {
-                return Some((i, j, k));
-            }
-            cursor[i] += 1;
-        }
-        // every upper entry (r, j), r < j, must have been matched by now
-        let c = cursor[j];
-        if c < ptr[j + 1] - off && idx[c] < j {
-            return Some((idx[c], j, c));
-        }
-    }
-    None
-}
+use crate::sparse::symmetry_sweep;
