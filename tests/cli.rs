@@ -575,3 +575,115 @@ fn mlp_bad_input_is_one_line() {
     std::fs::write(d.join("problem.json"), "{not json").unwrap();
     assert_fails_with(&["mlp", "--from", ds], "problem.json");
 }
+
+#[test]
+fn inspect_an_export_folder_and_write_spies() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("net");
+    let o = adjoint(&[
+        "mlp",
+        "--layers",
+        "4,3,2",
+        "--export",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in [
+        "dfdu.svg",
+        "dfdu.png",
+        "dfdtheta.svg",
+        "dfdtheta.png",
+        "summary.md",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("identity") && summary.contains("dense"),
+        "{summary}"
+    );
+    let o = adjoint(&["inspect", out.to_str().unwrap(), "--require-dag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for needle in [
+        "dfdu.mtx",
+        "dfdtheta.mtx",
+        "D.mtx",
+        "K.mtx",
+        "all identity",
+        "vectors:",
+        "gradient.mtx",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing in {text}");
+    }
+    // spies from the command line, and their bad paths
+    let spy = dir.path().join("l.png");
+    let o = adjoint(&[
+        "inspect",
+        out.join("dfdu.mtx").to_str().unwrap(),
+        "--blocks",
+        "3,2",
+        "--spy",
+        spy.to_str().unwrap(),
+    ]);
+    assert!(o.status.success() && spy.is_file(), "{}", stderr(&o));
+    let theta_spy = dir.path().join("t.svg");
+    let o = adjoint(&[
+        "inspect",
+        out.join("dfdtheta.mtx").to_str().unwrap(),
+        "--blocks",
+        "3,2",
+        "--col-blocks",
+        "15,8",
+        "--spy",
+        theta_spy.to_str().unwrap(),
+    ]);
+    assert!(o.status.success() && theta_spy.is_file(), "{}", stderr(&o));
+    let f = out.join("dfdu.mtx");
+    let f = f.to_str().unwrap();
+    assert_fails_with(
+        &[
+            "inspect",
+            f,
+            "--spy",
+            dir.path().join("nope/x.png").to_str().unwrap(),
+        ],
+        "nope/x.png",
+    );
+    assert_fails_with(
+        &[
+            "inspect",
+            f,
+            "--spy",
+            dir.path().join("x.gif").to_str().unwrap(),
+        ],
+        ".svg or .png",
+    );
+    assert_fails_with(
+        &["inspect", out.to_str().unwrap(), "--spy", "x.svg"],
+        "apply to one file",
+    );
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    assert_fails_with(&["inspect", empty.to_str().unwrap()], "no .mtx files");
+}
+
+#[test]
+fn a_huge_text_spy_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 1_000_000;
+    let mut s = format!("%%MatrixMarket matrix coordinate real general\n{n} {n} 2\n");
+    s.push_str(&format!("1 1 1\n{n} {n} 1\n"));
+    let p = dir.path().join("huge.mtx");
+    std::fs::write(&p, s).unwrap();
+    assert_fails_with(
+        &["inspect", p.to_str().unwrap(), "--text"],
+        "at most 80 columns",
+    );
+    let o = adjoint(&["inspect", p.to_str().unwrap()]);
+    assert!(
+        o.status.success(),
+        "without --text the report prints: {}",
+        stderr(&o)
+    );
+}

@@ -82,7 +82,7 @@ fn tridiagonal_n2_export_bytes() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         all.push_str(&format!(
             "==> {name} <==\n{}",
-            std::fs::read_to_string(&path).unwrap()
+            std::fs::read_to_string(path).unwrap()
         ));
     }
     snapshot!("tridiagonal_n2_export", all);
@@ -126,4 +126,49 @@ fn network_232_mt() {
 fn network_232_d() {
     let (mlp, _, ws) = network_232();
     snapshot!("mlp_2_3_2_D", matrix_report("D", &mlp.assemble_d(ws.u())));
+}
+
+fn report_and_spy(title: &str, m: &sprs::CsMat<f64>, blocks: adjoint::inspect::Blocks) -> String {
+    use adjoint::inspect::{report_text, structure_report};
+    format!(
+        "{title}\n{}\n{}",
+        report_text(&structure_report(m, blocks)),
+        adjoint::spy::text_spy(m).unwrap()
+    )
+}
+
+#[test]
+fn tridiagonal_n5_report_and_text_spy() {
+    let (_, _, ws) = tridiagonal_5();
+    let text = format!(
+        "{}\n{}",
+        report_and_spy("df/du", ws.dfdu(), Default::default()),
+        report_and_spy("df/dtheta", ws.dfdtheta(), Default::default())
+    );
+    snapshot!("tridiagonal_n5_reports", text);
+}
+
+#[test]
+fn network_232_reports_and_text_spies() {
+    use adjoint::inspect::Blocks;
+    let (mlp, _, ws) = network_232();
+    let lay = mlp.layout();
+    let text = format!(
+        "{}\n{}\n{}",
+        report_and_spy("L = df/du", ws.dfdu(), Blocks::square(lay.u_offsets())),
+        report_and_spy(
+            "M^T",
+            &mlp.assemble_mt(ws.u()),
+            Blocks {
+                rows: Some(lay.u_offsets()),
+                cols: Some(lay.theta_offsets())
+            }
+        ),
+        report_and_spy(
+            "D",
+            &mlp.assemble_d(ws.u()),
+            Blocks::square(lay.u_offsets())
+        ),
+    );
+    snapshot!("mlp_2_3_2_reports", text);
 }
