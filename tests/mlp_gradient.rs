@@ -217,3 +217,26 @@ fn explicit_and_fast_training_agree() {
     assert_close(&a, &b, 1e-12, "θ after training");
     assert!((ra.objective - rb.objective).abs() <= 1e-12 * ra.objective.abs());
 }
+
+#[test]
+fn large_layers_written_with_streaming_stores_agree_with_the_explicit_engine() {
+    // a 1100 × 1024 weight matrix is above the streaming threshold (2²⁰ entries)
+    for rho in [0.0, 0.01] {
+        let (mlp, theta) = Mlp::random(
+            &[1024, 1100, 3],
+            Activation::Tanh,
+            Target::Scalar(0.2),
+            rho,
+            9,
+        )
+        .unwrap();
+        let theta: Vec<f64> = theta.iter().map(|t| t * 5.0).collect();
+        let ws = explicit(&mlp, &theta);
+        let g = fast(&mlp, &theta);
+        assert!(
+            rel_diff(g.gradient(), ws.gradient()) <= 1e-12,
+            "ρ = {rho}: {}",
+            rel_diff(g.gradient(), ws.gradient())
+        );
+    }
+}

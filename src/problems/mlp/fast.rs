@@ -47,6 +47,59 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     acc.iter().sum::<f64>() + tail
 }
 
+/// Weight matrices with at least this many entries get their gradient written with
+/// non-temporal stores (they do not fit in cache anyway).
+const STREAMING_THRESHOLD: usize = 1 << 20;
+
+/// `dst[k] = a · src[k]`, with non-temporal stores on x86-64 (a plain loop elsewhere).
+/// Callers issue no fence: [`MlpGradient::evaluate`] ends with one.
+#[inline]
+fn store_scaled_streaming(dst: &mut [f64], src: &[f64], a: f64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_loadu_pd, _mm_mul_pd, _mm_set1_pd, _mm_stream_pd};
+        let n = dst.len().min(src.len());
+        // align the destination to 16 bytes
+        let head = if (dst.as_ptr() as usize).is_multiple_of(16) {
+            0
+        } else {
+            1
+        }
+        .min(n);
+        for k in 0..head {
+            dst[k] = a * src[k];
+        }
+        let pairs = (n - head) / 2;
+        // SAFETY: SSE2 is part of the x86-64 baseline; for each pair, `head + 2p + 1 < n`, so
+        // both loads and the store are in bounds, and `dst[head..]` is 16-byte aligned.
+        unsafe {
+            let va = _mm_set1_pd(a);
+            for p in 0..pairs {
+                let k = head + 2 * p;
+                let v = _mm_loadu_pd(src.as_ptr().add(k));
+                _mm_stream_pd(dst.as_mut_ptr().add(k), _mm_mul_pd(va, v));
+            }
+        }
+        for k in head + 2 * pairs..n {
+            dst[k] = a * src[k];
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for (d, &s) in dst.iter_mut().zip(src) {
+        *d = a * s;
+    }
+}
+
+/// Orders the non-temporal stores before anything that follows.
+#[inline]
+fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_sfence();
+    }
+}
+
 impl MlpGradient {
     /// Buffers for `mlp`'s sizes.
     pub fn new(mlp: &Mlp) -> Self {
@@ -113,9 +166,37 @@ impl MlpGradient {
             };
             let w = &theta[lay.weight_range(l)];
             let gw = &mut self.gradient[lay.weight_range(l)];
-            for ((gcol, wcol), &xc) in gw.chunks_exact_mut(rows).zip(w.chunks_exact(rows)).zip(x) {
-                for ((g, &d), &wv) in gcol.iter_mut().zip(delta).zip(wcol) {
-                    *g = rho2 * wv - d * xc;
+            // One pass over W_l's columns does both the outer product (gradient column c is
+            // 2ρ W[:, c] − x_c δ) and the back-substitution λ_{l−1}[c] = W[:, c]ᵀ δ.
+            let (before, _) = self.lambda.split_at_mut(lay.state_range(l).start);
+            // layers larger than the caches: write the gradient past them (no read-for-ownership)
+            let stream = w.len() >= STREAMING_THRESHOLD;
+            let prev: &mut [f64] = if l > 0 {
+                &mut before[lay.state_range(l - 1)]
+            } else {
+                &mut []
+            };
+            for (c, (gcol, wcol)) in gw
+                .chunks_exact_mut(rows)
+                .zip(w.chunks_exact(rows))
+                .enumerate()
+            {
+                let xc = x[c];
+                if rho2 == 0.0 {
+                    if stream {
+                        store_scaled_streaming(gcol, delta, -xc);
+                    } else {
+                        for (g, &d) in gcol.iter_mut().zip(delta) {
+                            *g = -d * xc;
+                        }
+                    }
+                } else {
+                    for ((g, &d), &wv) in gcol.iter_mut().zip(delta).zip(wcol) {
+                        *g = rho2 * wv - d * xc;
+                    }
+                }
+                if let Some(p) = prev.get_mut(c) {
+                    *p = dot(wcol, delta);
                 }
             }
             let b = lay.bias_range(l);
@@ -126,13 +207,8 @@ impl MlpGradient {
             {
                 *g = rho2 * bv - d;
             }
-            if l > 0 {
-                let prev = lay.state_range(l - 1);
-                for (lam, wcol) in self.lambda[prev].iter_mut().zip(w.chunks_exact(rows)) {
-                    *lam = dot(wcol, delta);
-                }
-            }
         }
+        store_fence();
         Ok(self.objective)
     }
 
