@@ -38,7 +38,7 @@
 //! ```
 
 use crate::error::{check_finite, check_vector};
-use crate::problem::{AdjointProblem, JacobianSolve};
+use crate::problem::{AdjointProblem, JacobianSolve, Partial};
 use crate::solve::{Solver, SolverKind};
 use crate::sparse::{
     mul_transpose_add_into, mul_transpose_add_one_per_column, one_entry_per_column, zeros_like,
@@ -78,6 +78,8 @@ pub struct AdjointWorkspace {
     lambda: Vec<f64>,
     dl_du: Vec<f64>,
     dl_dtheta: Vec<f64>,
+    /// `dl_dtheta` holds zeros because the problem reported `∂L/∂θ = 0`.
+    dl_dtheta_zero: bool,
     gradient: Vec<f64>,
     objective: f64,
     timings: Timings,
@@ -118,6 +120,7 @@ impl AdjointWorkspace {
             lambda: vec![0.0; n_u],
             dl_du: vec![0.0; n_u],
             dl_dtheta: vec![0.0; n_t],
+            dl_dtheta_zero: true,
             gradient: vec![0.0; n_t],
             objective: f64::NAN,
             timings: Timings::default(),
@@ -179,7 +182,16 @@ impl AdjointWorkspace {
         }
         problem.fill_dfdtheta(&self.u, theta, self.dfdtheta.data_mut())?;
         self.objective = problem.objective(&self.u, theta)?;
-        problem.objective_partials(&self.u, theta, &mut self.dl_du, &mut self.dl_dtheta)?;
+        problem.objective_partial_u(&self.u, theta, &mut self.dl_du)?;
+        match problem.objective_partial_theta(&self.u, theta, &mut self.dl_dtheta)? {
+            Partial::Written => self.dl_dtheta_zero = false,
+            Partial::Zero => {
+                if !self.dl_dtheta_zero {
+                    self.dl_dtheta.fill(0.0);
+                    self.dl_dtheta_zero = true;
+                }
+            }
+        }
         assemble += t.elapsed();
         if refactor {
             let t = Instant::now();
@@ -200,20 +212,16 @@ impl AdjointWorkspace {
 
         // 4. gradient: (∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ
         let t = Instant::now();
+        let base = (!self.dl_dtheta_zero).then_some(&self.dl_dtheta[..]);
         if self.dfdtheta_one_per_column {
             mul_transpose_add_one_per_column(
                 &self.dfdtheta,
                 &self.lambda,
-                &self.dl_dtheta,
+                base,
                 &mut self.gradient,
             );
         } else {
-            mul_transpose_add_into(
-                &self.dfdtheta,
-                &self.lambda,
-                Some(&self.dl_dtheta),
-                &mut self.gradient,
-            );
+            mul_transpose_add_into(&self.dfdtheta, &self.lambda, base, &mut self.gradient);
         }
         self.timings.gradient = t.elapsed();
         self.timings.total = start.elapsed();

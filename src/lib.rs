@@ -49,6 +49,7 @@ pub mod dag;
 pub mod error;
 pub mod export;
 pub mod inspect;
+pub mod kernels;
 pub mod mtx;
 pub mod problem;
 pub mod problems;
@@ -61,6 +62,6 @@ pub mod structured;
 pub use crate::adjoint::{gradient, AdjointWorkspace, Timings};
 pub use crate::error::{Error, Result};
 pub use crate::problem::{
-    AdjointProblem, JacobianSolve, Jacobians, Objective, Problem, Residual, StateSolve,
+    AdjointProblem, JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve,
 };
 pub use crate::solve::{Solver, SolverKind};

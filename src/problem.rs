@@ -58,18 +58,34 @@ pub trait Objective: Problem {
     /// Whatever the problem finds wrong with `u` or `θ`.
     fn objective(&self, u: &[f64], theta: &[f64]) -> Result<f64>;
 
-    /// Writes the partial gradients `(∂L/∂u)ᵀ` (length `n_u`) and `(∂L/∂θ)ᵀ` (length `n_θ`),
-    /// overwriting both slices.
+    /// Writes the partial gradient `(∂L/∂u)ᵀ` (length `n_u`), overwriting the slice.
     ///
     /// # Errors
     /// Whatever the problem finds wrong with `u` or `θ`.
-    fn objective_partials(
+    fn objective_partial_u(&self, u: &[f64], theta: &[f64], dl_du: &mut [f64]) -> Result<()>;
+
+    /// Writes the partial gradient `(∂L/∂θ)ᵀ` (length `n_θ`) and returns
+    /// [`Partial::Written`], or leaves the slice alone and returns [`Partial::Zero`] when
+    /// `∂L/∂θ = 0` at this point (the engine then skips it: for a network without
+    /// regularization that saves two passes over `n_θ` numbers).
+    ///
+    /// # Errors
+    /// Whatever the problem finds wrong with `u` or `θ`.
+    fn objective_partial_theta(
         &self,
         u: &[f64],
         theta: &[f64],
-        dl_du: &mut [f64],
         dl_dtheta: &mut [f64],
-    ) -> Result<()>;
+    ) -> Result<Partial>;
+}
+
+/// What [`Objective::objective_partial_theta`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Partial {
+    /// The values were written.
+    Written,
+    /// `∂L/∂θ` is zero; nothing was written.
+    Zero,
 }
 
 /// The explicit sparse Jacobians of the constraint: pattern once, values per evaluation.

@@ -174,19 +174,37 @@ pub fn one_entry_per_column(m: &CsMat<f64>) -> bool {
 }
 
 /// `y ← base + Mᵀ x` for a CSC `m` with one entry per column (see
-/// [`one_entry_per_column`]): `y_j = base_j + m_{i_j j} x_{i_j}`, without reading `indptr`.
+/// [`one_entry_per_column`]): `y_j = base_j + m_{i_j j} x_{i_j}`, without reading `indptr`
+/// (`base = None` means zero).
 ///
 /// # Panics
 /// On mismatched lengths (a programming error).
 #[track_caller]
-pub fn mul_transpose_add_one_per_column(m: &CsMat<f64>, x: &[f64], base: &[f64], y: &mut [f64]) {
+pub fn mul_transpose_add_one_per_column(
+    m: &CsMat<f64>,
+    x: &[f64],
+    base: Option<&[f64]>,
+    y: &mut [f64],
+) {
     assert_eq!(m.nnz(), y.len());
-    assert_eq!(base.len(), y.len());
-    for (((yj, &i), &v), &bj) in y.iter_mut().zip(m.indices()).zip(m.data()).zip(base) {
-        *yj = bj + v * x[i];
+    match base {
+        Some(base) => {
+            assert_eq!(base.len(), y.len());
+            for (((yj, &i), &v), &bj) in y.iter_mut().zip(m.indices()).zip(m.data()).zip(base) {
+                *yj = bj + v * x[i];
+            }
+        }
+        None if y.len() >= crate::kernels::STREAMING_THRESHOLD => {
+            crate::kernels::gather_mul_streaming(y, m.data(), m.indices(), x);
+            crate::kernels::store_fence();
+        }
+        None => {
+            for ((yj, &i), &v) in y.iter_mut().zip(m.indices()).zip(m.data()) {
+                *yj = v * x[i];
+            }
+        }
     }
 }
-
 /// The first stored entry `(row, col, k)` of a square CSC matrix whose mirror `(col, row)` is
 /// not stored, or for which `same(k, mirror)` is false; `None` when the matrix is symmetric in
 /// that sense. One pass over the entries with one cursor per column (`cursor`, length n).

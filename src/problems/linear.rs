@@ -13,7 +13,7 @@
 //! [`Tridiagonal`](super::tridiagonal::Tridiagonal) is the same problem without index arrays.
 
 use crate::error::check_vector;
-use crate::problem::{JacobianSolve, Jacobians, Objective, Problem, Residual, StateSolve};
+use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
 use crate::sparse::SlotMap;
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure};
@@ -147,20 +147,24 @@ impl Objective for ParamLinear {
         Ok(cu * cu)
     }
 
-    fn objective_partials(
-        &self,
-        u: &[f64],
-        _: &[f64],
-        dl_du: &mut [f64],
-        dl_dtheta: &mut [f64],
-    ) -> Result<()> {
+    /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`.
+    fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
         let cu: f64 = self.c.iter().zip(u).map(|(c, u)| c * u).sum();
         dl_du
             .iter_mut()
             .zip(&self.c)
             .for_each(|(g, c)| *g = 2.0 * cu * c);
-        dl_dtheta.fill(0.0);
         Ok(())
+    }
+
+    /// `∂L/∂θ = 0`: `L` depends on `θ` only through `u`.
+    fn objective_partial_theta(
+        &self,
+        _u: &[f64],
+        _theta: &[f64],
+        _dl_dtheta: &mut [f64],
+    ) -> Result<Partial> {
+        Ok(Partial::Zero)
     }
 }
 

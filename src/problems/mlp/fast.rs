@@ -16,6 +16,7 @@
 
 use super::Mlp;
 use crate::error::check_vector;
+use crate::kernels::{dot, store_fence, store_scaled_streaming, STREAMING_THRESHOLD};
 use crate::Result;
 
 /// Reusable buffers of the fast gradient.
@@ -26,78 +27,6 @@ pub struct MlpGradient {
     delta: Vec<f64>,
     gradient: Vec<f64>,
     objective: f64,
-}
-
-/// `Σ a_k b_k` with eight independent partial sums (so the compiler vectorizes it).
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    let mut acc = [0.0f64; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f64 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for k in 0..8 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    acc.iter().sum::<f64>() + tail
-}
-
-/// Weight matrices with at least this many entries get their gradient written with
-/// non-temporal stores (they do not fit in cache anyway).
-const STREAMING_THRESHOLD: usize = 1 << 20;
-
-/// `dst[k] = a · src[k]`, with non-temporal stores on x86-64 (a plain loop elsewhere).
-/// Callers issue no fence: [`MlpGradient::evaluate`] ends with one.
-#[inline]
-fn store_scaled_streaming(dst: &mut [f64], src: &[f64], a: f64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_loadu_pd, _mm_mul_pd, _mm_set1_pd, _mm_stream_pd};
-        let n = dst.len().min(src.len());
-        // align the destination to 16 bytes
-        let head = if (dst.as_ptr() as usize).is_multiple_of(16) {
-            0
-        } else {
-            1
-        }
-        .min(n);
-        for k in 0..head {
-            dst[k] = a * src[k];
-        }
-        let pairs = (n - head) / 2;
-        // SAFETY: SSE2 is part of the x86-64 baseline; for each pair, `head + 2p + 1 < n`, so
-        // both loads and the store are in bounds, and `dst[head..]` is 16-byte aligned.
-        unsafe {
-            let va = _mm_set1_pd(a);
-            for p in 0..pairs {
-                let k = head + 2 * p;
-                let v = _mm_loadu_pd(src.as_ptr().add(k));
-                _mm_stream_pd(dst.as_mut_ptr().add(k), _mm_mul_pd(va, v));
-            }
-        }
-        for k in head + 2 * pairs..n {
-            dst[k] = a * src[k];
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    for (d, &s) in dst.iter_mut().zip(src) {
-        *d = a * s;
-    }
-}
-
-/// Orders the non-temporal stores before anything that follows.
-#[inline]
-fn store_fence() {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: SSE2 is part of the x86-64 baseline.
-    unsafe {
-        std::arch::x86_64::_mm_sfence();
-    }
 }
 
 impl MlpGradient {

@@ -39,7 +39,7 @@ pub mod train;
 pub use activation::Activation;
 
 use crate::error::check_vector;
-use crate::problem::{JacobianSolve, Jacobians, Objective, Problem, Residual, StateSolve};
+use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
 use crate::sparse::zeros_like;
 use crate::structured::kron::RowKron;
 use crate::{Error, Result};
@@ -480,6 +480,15 @@ impl Mlp {
     }
 }
 
+/// Issues [`crate::kernels::store_fence`] when dropped (after streaming stores).
+struct FenceOnDrop;
+
+impl Drop for FenceOnDrop {
+    fn drop(&mut self) {
+        crate::kernels::store_fence();
+    }
+}
+
 impl Problem for Mlp {
     fn n_state(&self) -> usize {
         self.layout.n_state()
@@ -535,27 +544,31 @@ impl Objective for Mlp {
         Ok(misfit + self.rho * reg)
     }
 
-    fn objective_partials(
-        &self,
-        u: &[f64],
-        theta: &[f64],
-        dl_du: &mut [f64],
-        dl_dtheta: &mut [f64],
-    ) -> Result<()> {
+    /// `(∂L/∂u)ᵀ = [0; …; 0; 2(u_N − y)]`.
+    fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
         let last = self.layout.state_range(self.layout.n_layers() - 1);
         dl_du[..last.start].fill(0.0);
         for ((g, o), y) in dl_du[last.clone()].iter_mut().zip(&u[last]).zip(&self.y) {
             *g = 2.0 * (o - y);
         }
-        if self.rho == 0.0 {
-            dl_dtheta.fill(0.0);
-        } else {
-            let r2 = 2.0 * self.rho;
-            for (g, t) in dl_dtheta.iter_mut().zip(theta) {
-                *g = r2 * t;
-            }
-        }
         Ok(())
+    }
+
+    /// `(∂L/∂θ)ᵀ = 2ρθ`, zero without regularization.
+    fn objective_partial_theta(
+        &self,
+        _u: &[f64],
+        theta: &[f64],
+        dl_dtheta: &mut [f64],
+    ) -> Result<Partial> {
+        if self.rho == 0.0 {
+            return Ok(Partial::Zero);
+        }
+        let r2 = 2.0 * self.rho;
+        for (g, t) in dl_dtheta.iter_mut().zip(theta) {
+            *g = r2 * t;
+        }
+        Ok(Partial::Written)
     }
 }
 
@@ -626,6 +639,7 @@ impl Jacobians for Mlp {
 
     /// `−Mᵀ = −D K`: `−σ'_r · [x_l; 1]_c` for `W_l[r, c]` (and `c = n_l` for `b_l[r]`).
     fn fill_dfdtheta(&self, u: &[f64], _theta: &[f64], values: &mut [f64]) -> Result<()> {
+        let _fence = FenceOnDrop;
         let lay = &self.layout;
         let act = self.activation;
         for l in 0..lay.n_layers() {
@@ -638,9 +652,14 @@ impl Jacobians for Mlp {
             for (v, &y) in bias.iter_mut().zip(out) {
                 *v = -act.derivative_from_output(y);
             }
+            let stream = weights.len() >= crate::kernels::STREAMING_THRESHOLD;
             for (col, &xc) in weights.chunks_exact_mut(rows).zip(x) {
-                for (v, &b) in col.iter_mut().zip(&*bias) {
-                    *v = b * xc;
+                if stream {
+                    crate::kernels::store_scaled_streaming(col, bias, xc);
+                } else {
+                    for (v, &b) in col.iter_mut().zip(&*bias) {
+                        *v = b * xc;
+                    }
                 }
             }
         }

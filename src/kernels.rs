@@ -1,0 +1,103 @@
+//! Small dense kernels shared by the hot paths.
+//!
+//! Outputs larger than the caches are written with non-temporal ("streaming") stores on x86-64:
+//! a plain store first reads the destination cache line from memory (read-for-ownership), so
+//! streaming them saves one of the three memory passes of `y = a·x`. Callers finish with
+//! [`store_fence`].
+
+/// Outputs of at least this many `f64`s (8 MiB) are written with streaming stores.
+pub const STREAMING_THRESHOLD: usize = 1 << 20;
+
+/// `dst[k] = a · src[k]`, with non-temporal stores on x86-64 (a plain loop elsewhere).
+#[inline]
+pub fn store_scaled_streaming(dst: &mut [f64], src: &[f64], a: f64) {
+    let n = dst.len().min(src.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_loadu_pd, _mm_mul_pd, _mm_set1_pd, _mm_stream_pd};
+        // align the destination to 16 bytes
+        let head = usize::from(!(dst.as_ptr() as usize).is_multiple_of(16)).min(n);
+        for k in 0..head {
+            dst[k] = a * src[k];
+        }
+        let pairs = (n - head) / 2;
+        // SAFETY: SSE2 is part of the x86-64 baseline; for each pair `head + 2p + 1 < n`, so
+        // both loads and the store are in bounds, and `dst[head..]` is 16-byte aligned.
+        unsafe {
+            let va = _mm_set1_pd(a);
+            for p in 0..pairs {
+                let k = head + 2 * p;
+                let v = _mm_loadu_pd(src.as_ptr().add(k));
+                _mm_stream_pd(dst.as_mut_ptr().add(k), _mm_mul_pd(va, v));
+            }
+        }
+        for k in head + 2 * pairs..n {
+            dst[k] = a * src[k];
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for (d, &s) in dst[..n].iter_mut().zip(src) {
+        *d = a * s;
+    }
+}
+
+/// `y[j] = v[j] · x[idx[j]]` (a gather times a vector), with streaming stores on x86-64.
+///
+/// # Panics
+/// When an index is out of bounds of `x` (a programming error).
+#[inline]
+pub fn gather_mul_streaming(y: &mut [f64], v: &[f64], idx: &[usize], x: &[f64]) {
+    let n = y.len().min(v.len()).min(idx.len());
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_set_pd, _mm_stream_pd};
+        let head = usize::from(!(y.as_ptr() as usize).is_multiple_of(16)).min(n);
+        for k in 0..head {
+            y[k] = v[k] * x[idx[k]];
+        }
+        let pairs = (n - head) / 2;
+        for p in 0..pairs {
+            let k = head + 2 * p;
+            let (a, b) = (v[k] * x[idx[k]], v[k + 1] * x[idx[k + 1]]);
+            // SAFETY: SSE2 is baseline on x86-64; `k + 1 < n ≤ y.len()` and `y[head..]` is
+            // 16-byte aligned, so the two-lane store is in bounds and aligned.
+            unsafe { _mm_stream_pd(y.as_mut_ptr().add(k), _mm_set_pd(b, a)) };
+        }
+        for k in head + 2 * pairs..n {
+            y[k] = v[k] * x[idx[k]];
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    for ((yk, &vk), &i) in y[..n].iter_mut().zip(v).zip(idx) {
+        *yk = vk * x[i];
+    }
+}
+
+/// Orders earlier streaming stores before everything that follows.
+#[inline]
+pub fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is part of the x86-64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_sfence();
+    }
+}
+
+/// `Σ a_k b_k` with eight independent partial sums (so the compiler vectorizes it).
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ca.zip(cb) {
+        for k in 0..8 {
+            acc[k] += x[k] * y[k];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
