@@ -228,6 +228,23 @@ impl AdjointWorkspace {
         Ok(self.objective)
     }
 
+    /// Solves `(∂f/∂u) x = rhs` in place with the factorization of the last evaluation (for
+    /// forward sensitivities, or any further right-hand side).
+    ///
+    /// # Errors
+    /// When no successful evaluation has factorized `∂f/∂u` yet.
+    pub fn solve_state_system(&mut self, rhs: &mut [f64]) -> Result<()> {
+        self.solver.solve_in_place(&self.dfdu, rhs)
+    }
+
+    /// Solves `(∂f/∂u)ᵀ x = rhs` in place with the factorization of the last evaluation.
+    ///
+    /// # Errors
+    /// When no successful evaluation has factorized `∂f/∂u` yet.
+    pub fn solve_adjoint_system(&mut self, rhs: &mut [f64]) -> Result<()> {
+        self.solver.solve_transpose_in_place(&self.dfdu, rhs)
+    }
+
     /// `(dL/dθ)ᵀ ∈ ℝ^{n_θ}` from the last evaluation.
     pub fn gradient(&self) -> &[f64] {
         &self.gradient

@@ -31,7 +31,10 @@
 //!   linear constraints).
 //! - [`mtx`] and [`export`]: Matrix Market reading and writing, export folders.
 //! - [`inspect`]: readable text forms of sparse matrices (patterns, triplets).
-//! - [`sparse`], [`rng`]: utilities.
+//! - [`check`]: verification (partials against dual numbers or finite differences, the
+//!   Taylor test, forward sensitivities).
+//! - [`dag`]: the DAG check of `∂f/∂u`; [`spy`]: spy plots; [`structured`]: lazy operators.
+//! - [`sparse`], [`kernels`], [`rng`]: utilities.
 //!
 //! ## Example
 //! ```
@@ -45,6 +48,7 @@
 //! ```
 
 pub mod adjoint;
+pub mod check;
 pub mod dag;
 pub mod error;
 pub mod export;

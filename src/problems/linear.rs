@@ -220,3 +220,36 @@ impl StateSolve for ParamLinear {
         jacobian.solve_in_place(u)
     }
 }
+
+impl crate::check::DualProblem for ParamLinear {
+    fn residual_dual<D: num_dual::DualNum<Primitive = f64> + Copy>(
+        &self,
+        u: &[D],
+        theta: &[D],
+        f: &mut [D],
+    ) {
+        for (fi, &bi) in f.iter_mut().zip(&self.b) {
+            *fi = D::from(-bi);
+        }
+        for &(i, j, v) in &self.entries[..self.term_ptr[0]] {
+            f[i] += u[j] * v;
+        }
+        for (k, &t) in theta.iter().enumerate() {
+            for &(i, j, v) in self.term(k) {
+                f[i] += t * u[j] * v;
+            }
+        }
+    }
+
+    fn objective_dual_at<D: num_dual::DualNum<Primitive = f64> + Copy>(
+        &self,
+        u: &[D],
+        _theta: &[D],
+    ) -> D {
+        let cu = u
+            .iter()
+            .zip(&self.c)
+            .fold(D::zero(), |s, (&ui, &ci)| s + ui * ci);
+        cu * cu
+    }
+}

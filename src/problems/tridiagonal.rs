@@ -286,3 +286,36 @@ impl StateSolve for Tridiagonal {
         jacobian.solve_in_place(u)
     }
 }
+
+impl crate::check::DualProblem for Tridiagonal {
+    fn residual_dual<D: num_dual::DualNum<Primitive = f64> + Copy>(
+        &self,
+        u: &[D],
+        theta: &[D],
+        f: &mut [D],
+    ) {
+        let n = self.n();
+        for i in 0..n {
+            let mut s = theta[i] * u[i];
+            if i > 0 {
+                s += theta[n + i - 1] * u[i - 1];
+            }
+            if i + 1 < n {
+                s += theta[n + i] * u[i + 1];
+            }
+            f[i] = s - self.b[i];
+        }
+    }
+
+    fn objective_dual_at<D: num_dual::DualNum<Primitive = f64> + Copy>(
+        &self,
+        u: &[D],
+        _theta: &[D],
+    ) -> D {
+        let cu = u
+            .iter()
+            .zip(&self.c)
+            .fold(D::zero(), |s, (&ui, &ci)| s + ui * ci);
+        cu * cu
+    }
+}

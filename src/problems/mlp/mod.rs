@@ -670,3 +670,43 @@ impl Jacobians for Mlp {
         true
     }
 }
+
+impl crate::check::DualProblem for Mlp {
+    /// `f_l = u_{l+1} − σ(W_l x_l + b_l)`, `x_l` from `u` (or `u_0`).
+    fn residual_dual<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D], f: &mut [D]) {
+        let lay = &self.layout;
+        let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
+        for l in 0..lay.n_layers() {
+            let (rows, _) = lay.weight_shape(l);
+            let x: &[D] = if l == 0 {
+                &u0
+            } else {
+                &u[lay.state_range(l - 1)]
+            };
+            let mut z: Vec<D> = theta[lay.bias_range(l)].to_vec();
+            for (col, &xc) in theta[lay.weight_range(l)].chunks_exact(rows).zip(x) {
+                for (o, &w) in z.iter_mut().zip(col) {
+                    *o += w * xc;
+                }
+            }
+            for ((fi, &ui), zi) in f[lay.state_range(l)]
+                .iter_mut()
+                .zip(&u[lay.state_range(l)])
+                .zip(z)
+            {
+                *fi = ui - self.activation.apply_dual(zi);
+            }
+        }
+    }
+
+    /// `‖u_N − y‖² + ρ‖θ‖²` with `u_N` read from `u`.
+    fn objective_dual_at<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D]) -> D {
+        let out = &u[self.layout.state_range(self.layout.n_layers() - 1)];
+        let misfit = out
+            .iter()
+            .zip(&self.y)
+            .fold(D::zero(), |s, (&o, &y)| s + (o - y) * (o - y));
+        let reg = theta.iter().fold(D::zero(), |s, &t| s + t * t);
+        misfit + reg * self.rho
+    }
+}
