@@ -268,13 +268,13 @@ fn bad_steps_are_errors() {
         );
         assert!(
             matches!(
-                taylor_test(&p, &theta, &vec![1.0; 7], h, 4),
+                taylor_test(&p, &theta, &[1.0; 7], h, 4),
                 Err(Error::Invalid { .. })
             ),
             "h = {h}"
         );
     }
-    assert!(taylor_test(&p, &theta, &vec![1.0; 7], 1e-3, 1).is_err());
+    assert!(taylor_test(&p, &theta, &[1.0; 7], 1e-3, 1).is_err());
     assert!(taylor_test(&p, &theta, &[1.0; 3], 1e-3, 4).is_err());
     assert!(taylor_test(&p, &theta, &[f64::NAN; 7], 1e-3, 4).is_err());
 }
