@@ -343,8 +343,13 @@ pub fn check_partials_fd<P: AdjointProblem + Residual>(
     let mut ws = AdjointWorkspace::new(problem, SolverKind::Auto)?;
     ws.evaluate(problem, theta)?;
     let u = ws.u().to_vec();
-    // truncation O(h²) plus rounding O(ε/h), relative to the largest entries
-    let tol = 10.0 * (h * h + f64::EPSILON / h).max(1e-9);
+    // truncation O(h²) plus rounding O(ε·scale/h), with the size of the numbers involved
+    let inf_norm = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let scale = 1f64
+        .max(ws.objective().abs())
+        .max(inf_norm(&u))
+        .max(inf_norm(theta));
+    let tol = 10.0 * scale * (h * h + f64::EPSILON / h).max(1e-9);
     compare(
         &ws,
         &FdRef {

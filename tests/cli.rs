@@ -687,3 +687,42 @@ fn a_huge_text_spy_is_refused() {
         stderr(&o)
     );
 }
+
+#[test]
+fn check_command_passes_on_built_in_problems_and_rejects_bad_steps() {
+    for args in [
+        vec!["check", "tridiagonal", "--n", "12"],
+        vec!["check", "tridiagonal", "--n", "5", "--fd-step", "1e-6"],
+        vec![
+            "check",
+            "mlp",
+            "--layers",
+            "6,5,2",
+            "--activation",
+            "tanh",
+            "--reg",
+            "0.1",
+        ],
+        vec!["check", "mlp"],
+    ] {
+        let o = adjoint(&args);
+        assert!(o.status.success(), "{args:?}: {}{}", stdout(&o), stderr(&o));
+        let out = stdout(&o);
+        assert!(
+            out.contains("all checks passed") && out.contains("Taylor test"),
+            "{out}"
+        );
+    }
+    let v = json(&["check", "mlp", "--layers", "3,2,1", "--json"]);
+    assert_eq!(v["passes"], true);
+    assert_eq!(v["partials"]["reference"], "dual");
+    assert!(v["taylor"]["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| (o.as_f64().unwrap() - 2.0).abs() < 0.3));
+    assert_fails_with(&["check", "tridiagonal", "--fd-step", "0"], "step h");
+    assert_fails_with(&["check", "tridiagonal", "--fd-step", "NaN"], "step h");
+    assert_fails_with(&["check", "tridiagonal", "--taylor-h", "-1"], "taylor-h");
+    assert_fails_with(&["check", "mlp", "--layers", "3,0,1"], "size 0");
+}

@@ -1,5 +1,6 @@
 //! Argument definitions and dispatch.
 
+mod check;
 mod demo;
 mod inspect;
 mod mlp;
@@ -25,6 +26,9 @@ enum Command {
     Tridiagonal(TridiagonalArgs),
     /// A layered network as f(u, θ) = u − Φ(u, θ) = 0: gradient by backpropagation-as-adjoint.
     Mlp(MlpArgs),
+    /// Verify a problem: assembled partials vs dual numbers (or finite differences), the
+    /// Taylor test, forward sensitivities vs the adjoint. Exits non-zero when a check fails.
+    Check(CheckArgs),
     /// Structure of a sparse matrix (Matrix Market), or of every matrix in an export folder:
     /// shape, symmetry, bandwidth, triangularity, DAG check, blocks, spy plots.
     Inspect(InspectArgs),
@@ -79,6 +83,84 @@ pub struct MlpArgs {
     /// Evaluate the gradient K times at the final θ; timings are medians.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub repeat: usize,
+}
+
+/// Options of `adjoint check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(subcommand)]
+    pub target: CheckTarget,
+}
+
+/// What `adjoint check` verifies.
+#[derive(Debug, Subcommand)]
+pub enum CheckTarget {
+    /// The seed's tridiagonal problem.
+    Tridiagonal {
+        /// Problem size n.
+        #[arg(long, default_value_t = 10, conflicts_with = "from")]
+        n: usize,
+        /// Seed of the random inputs.
+        #[arg(long, default_value_t = 0, conflicts_with = "from")]
+        seed: u64,
+        /// Read c.mtx, b.mtx, theta.mtx from this folder instead.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        #[command(flatten)]
+        opts: CheckOpts,
+    },
+    /// A network.
+    Mlp {
+        /// Layer sizes n_0,…,n_N.
+        #[arg(long, default_value = "50,40,30,20,10,1", conflicts_with = "from")]
+        layers: String,
+        /// Activation: exp-neg, tanh, sigmoid or identity.
+        #[arg(long, default_value = "exp-neg", conflicts_with = "from")]
+        activation: String,
+        /// Target y (a number).
+        #[arg(
+            long,
+            default_value = "3.0",
+            conflicts_with = "from",
+            allow_hyphen_values = true
+        )]
+        target: String,
+        /// Regularization ρ ≥ 0.
+        #[arg(
+            long,
+            default_value_t = 0.0,
+            conflicts_with = "from",
+            allow_hyphen_values = true
+        )]
+        reg: f64,
+        /// Seed of the initialization.
+        #[arg(long, default_value_t = 0, conflicts_with = "from")]
+        seed: u64,
+        /// Read problem.json, theta.mtx, u0.mtx from this folder instead.
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
+        #[command(flatten)]
+        opts: CheckOpts,
+    },
+}
+
+/// Options shared by the checks.
+#[derive(Debug, Args)]
+pub struct CheckOpts {
+    /// Compare against central finite differences with this relative step instead of dual numbers.
+    #[arg(long, value_name = "H", allow_hyphen_values = true)]
+    pub fd_step: Option<f64>,
+    /// First step of the Taylor test (then halved four times).
+    #[arg(
+        long,
+        value_name = "H",
+        default_value_t = 1e-2,
+        allow_hyphen_values = true
+    )]
+    pub taylor_h: f64,
+    /// Print one JSON object on stdout instead of the report.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `adjoint inspect`.
@@ -138,5 +220,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Tridiagonal(args)) => tridiagonal::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Mlp(args)) => mlp::run(&args),
+        Some(Command::Check(args)) => check::run(&args),
     }
 }

@@ -1,0 +1,169 @@
+//! `adjoint check tridiagonal|mlp`: partials against dual numbers (or finite differences),
+//! the Taylor test, and forward sensitivities against the adjoint.
+
+use super::{CheckArgs, CheckOpts, CheckTarget};
+use adjoint::check::{
+    check_partials, check_partials_fd, forward_sensitivity_gradient, taylor_test, DualProblem,
+    PartialsReport,
+};
+use adjoint::problems::mlp::{Activation, Mlp, Target};
+use adjoint::problems::tridiagonal::Tridiagonal;
+use adjoint::{AdjointProblem, AdjointWorkspace, Residual, SolverKind};
+use anyhow::bail;
+use serde_json::json;
+
+fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    let d: f64 = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).powi(2))
+        .sum::<f64>()
+        .sqrt();
+    let s: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
+    if s == 0.0 {
+        d
+    } else {
+        d / s
+    }
+}
+
+fn run_checks<P: AdjointProblem + Residual + DualProblem>(
+    name: &str,
+    p: &P,
+    theta: &[f64],
+    opts: &CheckOpts,
+) -> anyhow::Result<()> {
+    if !(opts.taylor_h > 0.0 && opts.taylor_h.is_finite()) {
+        bail!(
+            "invalid --taylor-h: the step must be finite and > 0, got {}",
+            opts.taylor_h
+        );
+    }
+    let t = std::time::Instant::now();
+    let partials: PartialsReport = match opts.fd_step {
+        Some(h) => check_partials_fd(p, theta, h)?,
+        None => check_partials(p, theta)?,
+    };
+    // a fixed, platform-independent direction
+    let delta: Vec<f64> = (0..theta.len())
+        .map(|k| ((k * 7919) % 17) as f64 / 8.0 - 1.0)
+        .collect();
+    let taylor = taylor_test(p, theta, &delta, opts.taylor_h, 5)?;
+    let mut ws = AdjointWorkspace::new(p, SolverKind::Auto)?;
+    ws.evaluate(p, theta)?;
+    let sensitivity = rel_diff(&forward_sensitivity_gradient(&mut ws)?, ws.gradient());
+    let elapsed = t.elapsed().as_secs_f64();
+    let ok = partials.passes() && taylor.passes() && sensitivity <= 1e-10;
+    if opts.json {
+        let part = |c: &adjoint::check::ComparedPart| json!({"max_error": c.max_error, "missing": c.missing.len(), "passes": c.passes(partials.tolerance)});
+        println!(
+            "{}",
+            json!({
+                "problem": name,
+                "n_state": ws.u().len(),
+                "n_params": theta.len(),
+                "partials": {
+                    "reference": match partials.reference { adjoint::check::Reference::Dual => "dual".to_string(), adjoint::check::Reference::FiniteDifferences(h) => format!("fd:{h}") },
+                    "tolerance": partials.tolerance,
+                    "dfdu": part(&partials.dfdu), "dfdtheta": part(&partials.dfdtheta),
+                    "dLdu": part(&partials.dl_du), "dLdtheta": part(&partials.dl_dtheta),
+                    "passes": partials.passes(),
+                },
+                "taylor": {"steps": taylor.steps, "remainders": taylor.remainders, "orders": taylor.orders, "passes": taylor.passes()},
+                "forward_sensitivity_relative_difference": sensitivity,
+                "passes": ok,
+                "seconds": elapsed,
+            })
+        );
+    } else {
+        println!(
+            "check {name}: n_u = {}, n_θ = {}",
+            ws.u().len(),
+            theta.len()
+        );
+        print!(
+            "{}",
+            partials
+                .to_text()
+                .lines()
+                .map(|l| format!("  {l}\n"))
+                .collect::<String>()
+        );
+        let orders: Vec<String> = taylor.orders.iter().map(|o| format!("{o:.3}")).collect();
+        println!(
+            "  Taylor test (h = {:e} … {:e}): orders {} — {}",
+            taylor.steps[0],
+            taylor.steps[taylor.steps.len() - 1],
+            orders.join(", "),
+            if taylor.passes() {
+                "ok (≈ 2)"
+            } else {
+                "FAILED (a correct gradient gives ≈ 2)"
+            }
+        );
+        println!(
+            "  forward sensitivities du/dθ = −(∂f/∂u)⁻¹ ∂f/∂θ vs adjoint: relative difference {sensitivity:.1e} — {}",
+            if sensitivity <= 1e-10 { "ok" } else { "FAILED" }
+        );
+        println!(
+            "  {} in {elapsed:.3} s",
+            if ok {
+                "all checks passed"
+            } else {
+                "checks FAILED"
+            }
+        );
+    }
+    if !ok {
+        bail!("check of {name} failed (see the report above)");
+    }
+    Ok(())
+}
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
+    match &args.target {
+        CheckTarget::Tridiagonal {
+            n,
+            seed,
+            from,
+            opts,
+        } => {
+            let (p, theta) = match from {
+                Some(dir) => Tridiagonal::from_dir(dir)?,
+                None => Tridiagonal::random(*n, *seed)?,
+            };
+            run_checks("tridiagonal", &p, &theta, opts)
+        }
+        CheckTarget::Mlp {
+            layers,
+            activation,
+            target,
+            reg,
+            seed,
+            from,
+            opts,
+        } => {
+            let (mlp, theta) = match from {
+                Some(dir) => Mlp::from_dir(dir)?,
+                None => {
+                    let layers: Vec<usize> = layers
+                        .split(',')
+                        .map(|s| {
+                            s.trim().parse().map_err(|_| {
+                                anyhow::anyhow!(
+                                    "invalid --layers {layers:?}: {s:?} is not a layer size"
+                                )
+                            })
+                        })
+                        .collect::<anyhow::Result<_>>()?;
+                    let activation: Activation = activation.parse()?;
+                    let y: f64 = target.parse().map_err(|_| {
+                        anyhow::anyhow!("invalid --target {target:?}: not a number")
+                    })?;
+                    Mlp::random(&layers, activation, Target::Scalar(y), *reg, *seed)?
+                }
+            };
+            run_checks("mlp", &mlp, &theta, opts)
+        }
+    }
+}
