@@ -58,6 +58,7 @@ pub mod mtx;
 pub mod problem;
 pub mod problems;
 pub mod rng;
+pub mod scaling;
 pub mod solve;
 pub mod sparse;
 pub mod spy;

@@ -8,6 +8,13 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Behave like other command-line tools when the reader goes away (`adjoint … | head`):
+    // end quietly on SIGPIPE instead of failing on a write to a closed pipe.
+    #[cfg(unix)]
+    // SAFETY: restoring the default action of a signal before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         Err(e) => {

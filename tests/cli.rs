@@ -726,3 +726,29 @@ fn check_command_passes_on_built_in_problems_and_rejects_bad_steps() {
     assert_fails_with(&["check", "tridiagonal", "--taylor-h", "-1"], "taylor-h");
     assert_fails_with(&["check", "mlp", "--layers", "3,0,1"], "size 0");
 }
+
+#[test]
+fn scaling_command_writes_plots_and_rejects_bad_budgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sc");
+    let v = json(&[
+        "scaling",
+        "--budget",
+        "0.002",
+        "--out",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(v["samples"].as_array().unwrap().len() >= 16);
+    assert_eq!(v["slopes"].as_array().unwrap().len(), 8);
+    for f in [
+        "scaling-tridiagonal.svg",
+        "scaling-tridiagonal.png",
+        "scaling-network.svg",
+        "scaling-network.png",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    assert_fails_with(&["scaling", "--budget", "0"], "budget");
+    assert_fails_with(&["scaling", "--budget", "-1"], "budget");
+}

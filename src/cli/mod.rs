@@ -5,6 +5,7 @@ mod demo;
 mod inspect;
 mod mlp;
 mod report;
+mod scaling;
 mod tridiagonal;
 
 use clap::{Args, Parser, Subcommand};
@@ -29,6 +30,8 @@ enum Command {
     /// Verify a problem: assembled partials vs dual numbers (or finite differences), the
     /// Taylor test, forward sensitivities vs the adjoint. Exits non-zero when a check fails.
     Check(CheckArgs),
+    /// Scaling study: adjoint vs forward sensitivities, dual numbers and finite differences.
+    Scaling(ScalingArgs),
     /// Structure of a sparse matrix (Matrix Market), or of every matrix in an export folder:
     /// shape, symmetry, bandwidth, triangularity, DAG check, blocks, spy plots.
     Inspect(InspectArgs),
@@ -83,6 +86,20 @@ pub struct MlpArgs {
     /// Evaluate the gradient K times at the final θ; timings are medians.
     #[arg(long, value_name = "K", default_value_t = 1)]
     pub repeat: usize,
+}
+
+/// Options of `adjoint scaling`.
+#[derive(Debug, Args)]
+pub struct ScalingArgs {
+    /// Each method's sweep stops after the first gradient that takes longer than this (seconds).
+    #[arg(long, default_value_t = 0.25, allow_hyphen_values = true)]
+    pub budget: f64,
+    /// Folder for the plots scaling-tridiagonal.svg/png and scaling-network.svg/png.
+    #[arg(long, value_name = "DIR", default_value = "scaling")]
+    pub out: PathBuf,
+    /// Print one JSON object on stdout instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Options of `adjoint check`.
@@ -221,5 +238,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Mlp(args)) => mlp::run(&args),
         Some(Command::Check(args)) => check::run(&args),
+        Some(Command::Scaling(args)) => scaling::run(&args),
     }
 }

@@ -1,0 +1,459 @@
+//! The scaling study: the adjoint gradient against the methods it replaces.
+//!
+//! Forming `du/dθ` costs `O(n_u n_θ)`; so do forward-mode dual numbers (one pass per
+//! parameter) and finite differences (two evaluations per parameter). The adjoint gradient
+//! costs one extra linear solve. [`study`] times all four on growing problems — the
+//! tridiagonal problem (`n_θ = 2n − 1`) and networks `[w, w, w, 1]` of growing width — each
+//! method until one evaluation exceeds a time budget, and [`fit_slope`] fits the exponent `p`
+//! of `time ∝ n_θ^p` on a log-log scale: about 1 for the adjoint on the tridiagonal problem,
+//! about 2 for the others.
+
+use crate::check::forward_sensitivity_gradient;
+use crate::problems::mlp::{Activation, Mlp, Target};
+use crate::problems::tridiagonal::Tridiagonal;
+use crate::{AdjointWorkspace, Error, Result, SolverKind};
+use num_dual::{Dual64, DualNum};
+use plotters::prelude::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A gradient method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// The adjoint method (one state solve, one adjoint solve).
+    Adjoint,
+    /// `du/dθ = −(∂f/∂u)⁻¹ ∂f/∂θ`, one solve per parameter.
+    ForwardSensitivity,
+    /// Forward-mode dual numbers, one pass per parameter.
+    DualNumbers,
+    /// Central finite differences, two evaluations per parameter.
+    FiniteDifferences,
+}
+
+impl Method {
+    /// All methods.
+    pub const ALL: [Method; 4] = [
+        Method::Adjoint,
+        Method::ForwardSensitivity,
+        Method::DualNumbers,
+        Method::FiniteDifferences,
+    ];
+    /// Short name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Adjoint => "adjoint",
+            Method::ForwardSensitivity => "forward sensitivities",
+            Method::DualNumbers => "dual numbers",
+            Method::FiniteDifferences => "finite differences",
+        }
+    }
+}
+
+/// One timed gradient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// `"tridiagonal"` or `"network"`.
+    pub family: &'static str,
+    /// The method.
+    pub method: Method,
+    /// `n` (tridiagonal) or the width `w` (network).
+    pub size: usize,
+    /// `n_θ`.
+    pub n_params: usize,
+    /// Seconds for one gradient (mean over repetitions for fast ones).
+    pub seconds: f64,
+}
+
+/// `L(θ)` of the tridiagonal problem on any dual type, by `LDLᵀ` recurrences without
+/// pivoting (the same factorization the engine uses for this matrix).
+fn tridiagonal_objective<D: DualNum<Primitive = f64> + Copy>(p: &Tridiagonal, theta: &[D]) -> D {
+    let n = p.n();
+    let (diag, off) = theta.split_at(n);
+    let mut d: Vec<D> = Vec::with_capacity(n);
+    let mut y: Vec<D> = Vec::with_capacity(n);
+    for i in 0..n {
+        let b = D::from(p.b()[i]);
+        if i == 0 {
+            d.push(diag[0]);
+            y.push(b);
+        } else {
+            let l = off[i - 1] / d[i - 1];
+            d.push(diag[i] - l * off[i - 1]);
+            y.push(b - l * y[i - 1]);
+        }
+    }
+    let mut u = vec![D::zero(); n];
+    for i in (0..n).rev() {
+        let next = if i + 1 < n {
+            off[i] * u[i + 1]
+        } else {
+            D::zero()
+        };
+        u[i] = (y[i] - next) / d[i];
+    }
+    let cu = u
+        .iter()
+        .zip(p.c())
+        .fold(D::zero(), |s, (&ui, &ci)| s + ui * ci);
+    cu * cu
+}
+
+/// Seconds per call of `f`, repeated until at least 20 ms have passed (one call when slow).
+fn time(mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    let start = Instant::now();
+    let mut calls = 0u32;
+    loop {
+        f()?;
+        calls += 1;
+        let e = start.elapsed();
+        if e >= Duration::from_millis(20) {
+            return Ok(e.as_secs_f64() / calls as f64);
+        }
+    }
+}
+
+fn gradient_time(
+    method: Method,
+    objective: &dyn Fn(&[f64]) -> f64,
+    dual: &dyn Fn(&[Dual64]) -> Dual64,
+    ws: &mut AdjointWorkspace,
+    adjoint: &mut dyn FnMut(&mut AdjointWorkspace) -> Result<f64>,
+    theta: &[f64],
+) -> Result<f64> {
+    match method {
+        Method::Adjoint => time(|| adjoint(ws).map(|_| ())),
+        Method::ForwardSensitivity => time(|| {
+            adjoint(ws)?;
+            forward_sensitivity_gradient(ws).map(|_| ())
+        }),
+        Method::DualNumbers => time(|| {
+            let mut x: Vec<Dual64> = theta.iter().map(|&t| Dual64::from(t)).collect();
+            for k in 0..theta.len() {
+                x[k] = Dual64::new(theta[k], 1.0);
+                std::hint::black_box(dual(&x).eps);
+                x[k] = Dual64::from(theta[k]);
+            }
+            Ok(())
+        }),
+        Method::FiniteDifferences => time(|| {
+            let mut x = theta.to_vec();
+            for k in 0..theta.len() {
+                let h = 1e-6 * theta[k].abs().max(1.0);
+                x[k] = theta[k] + h;
+                let a = objective(&x);
+                x[k] = theta[k] - h;
+                let b = objective(&x);
+                x[k] = theta[k];
+                std::hint::black_box((a - b) / (2.0 * h));
+            }
+            Ok(())
+        }),
+    }
+}
+
+/// Runs the study: for each family and method, sizes double until one gradient takes longer
+/// than `budget` (or the size cap is reached). `on_sample` sees each sample as it comes.
+///
+/// # Errors
+/// [`Error::Invalid`] for a zero budget; whatever an evaluation reports.
+pub fn study(budget: Duration, mut on_sample: impl FnMut(&Sample)) -> Result<Vec<Sample>> {
+    if budget.is_zero() {
+        return Err(Error::invalid("budget", "the time budget must be positive"));
+    }
+    let mut samples = Vec::new();
+    for method in Method::ALL {
+        let mut n = 16usize;
+        while n <= 1 << 22 {
+            let (p, theta) = Tridiagonal::random(n, 0)?;
+            let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto)?;
+            let objective = |t: &[f64]| tridiagonal_objective::<f64>(&p, t);
+            let dual = |t: &[Dual64]| tridiagonal_objective(&p, t);
+            let seconds = gradient_time(
+                method,
+                &objective,
+                &dual,
+                &mut ws,
+                &mut |w| w.evaluate(&p, &theta),
+                &theta,
+            )?;
+            let s = Sample {
+                family: "tridiagonal",
+                method,
+                size: n,
+                n_params: theta.len(),
+                seconds,
+            };
+            on_sample(&s);
+            samples.push(s);
+            if seconds > budget.as_secs_f64() {
+                break;
+            }
+            n *= 2;
+        }
+    }
+    for method in Method::ALL {
+        let mut w = 4usize;
+        while w <= 1 << 12 {
+            let (mlp, theta) =
+                Mlp::random(&[w, w, w, 1], Activation::Tanh, Target::Scalar(0.5), 0.0, 0)?;
+            let mut ws = AdjointWorkspace::new(&mlp, SolverKind::Auto)?;
+            let objective = |t: &[f64]| mlp.objective_dual::<f64>(t);
+            let dual = |t: &[Dual64]| mlp.objective_dual(t);
+            let seconds = gradient_time(
+                method,
+                &objective,
+                &dual,
+                &mut ws,
+                &mut |ws| ws.evaluate(&mlp, &theta),
+                &theta,
+            )?;
+            let s = Sample {
+                family: "network",
+                method,
+                size: w,
+                n_params: theta.len(),
+                seconds,
+            };
+            on_sample(&s);
+            samples.push(s);
+            if seconds > budget.as_secs_f64() {
+                break;
+            }
+            w *= 2;
+        }
+    }
+    Ok(samples)
+}
+
+/// Least-squares slope of `log(seconds)` against `log(n_θ)` over the samples of one family
+/// and method that took at least `min_seconds` (smaller ones measure overhead, not scaling).
+/// `None` with fewer than two such samples.
+pub fn fit_slope(
+    samples: &[Sample],
+    family: &str,
+    method: Method,
+    min_seconds: f64,
+) -> Option<f64> {
+    let pts: Vec<(f64, f64)> = samples
+        .iter()
+        .filter(|s| s.family == family && s.method == method && s.seconds >= min_seconds)
+        .map(|s| ((s.n_params as f64).ln(), s.seconds.ln()))
+        .collect();
+    if pts.len() < 2 {
+        return None;
+    }
+    let n = pts.len() as f64;
+    let (mx, my) = (
+        pts.iter().map(|p| p.0).sum::<f64>() / n,
+        pts.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    (sxx > 0.0).then(|| sxy / sxx)
+}
+
+/// Log-log plot geometry: decades `x0..x1`, `y0..y1` mapped into the frame.
+struct Frame {
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+    w: i32,
+    h: i32,
+    left: i32,
+    right: i32,
+    top: i32,
+    bottom: i32,
+}
+
+impl Frame {
+    fn px(&self, x: f64) -> i32 {
+        self.left
+            + ((x - self.x0) / (self.x1 - self.x0) * (self.w - self.left - self.right) as f64)
+                as i32
+    }
+    fn py(&self, y: f64) -> i32 {
+        self.h
+            - self.bottom
+            - ((y - self.y0) / (self.y1 - self.y0) * (self.h - self.top - self.bottom) as f64)
+                as i32
+    }
+}
+
+fn draw_curves<DB: DrawingBackend>(
+    root: DrawingArea<DB, plotters::coord::Shift>,
+    f: &Frame,
+    pts: &[&Sample],
+) -> std::result::Result<(), String> {
+    let e = |err: DrawingAreaErrorKind<DB::ErrorType>| err.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let grid = RGBColor(225, 225, 225);
+    for d in (f.x0 as i32)..=(f.x1 as i32) {
+        let x = f.px(d as f64);
+        root.draw(&PathElement::new(
+            vec![(x, f.top), (x, f.h - f.bottom)],
+            grid,
+        ))
+        .map_err(e)?;
+    }
+    for d in (f.y0 as i32)..=(f.y1 as i32) {
+        let y = f.py(d as f64);
+        root.draw(&PathElement::new(
+            vec![(f.left, y), (f.w - f.right, y)],
+            grid,
+        ))
+        .map_err(e)?;
+    }
+    root.draw(&Rectangle::new(
+        [(f.left, f.top), (f.w - f.right, f.h - f.bottom)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(e)?;
+    for (m, color) in Method::ALL.iter().zip(COLORS) {
+        let line: Vec<(i32, i32)> = pts
+            .iter()
+            .filter(|s| s.method == *m)
+            .map(|s| (f.px((s.n_params as f64).log10()), f.py(s.seconds.log10())))
+            .collect();
+        root.draw(&PathElement::new(line.clone(), color.stroke_width(2)))
+            .map_err(e)?;
+        for p in line {
+            root.draw(&Circle::new(p, 3, color.filled())).map_err(e)?;
+        }
+    }
+    root.present().map_err(e)
+}
+
+const COLORS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+];
+
+/// Writes the log-log plot of one family to `path` (`.svg` with axis labels and a legend, or
+/// `.png` with the same curves and no text, which would need a font file).
+///
+/// # Errors
+/// [`Error::Invalid`] for another extension or no samples; [`Error::Io`] naming the path.
+pub fn write_plot(samples: &[Sample], family: &str, path: &Path) -> Result<()> {
+    let pts: Vec<&Sample> = samples.iter().filter(|s| s.family == family).collect();
+    if pts.is_empty() {
+        return Err(Error::invalid("plot", format!("no samples for {family}")));
+    }
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    let (w, h) = (720u32, 480u32);
+    let (x0, x1) = pts.iter().fold((f64::MAX, f64::MIN), |(a, b), s| {
+        (
+            a.min((s.n_params as f64).log10()),
+            b.max((s.n_params as f64).log10()),
+        )
+    });
+    let (y0, y1) = pts.iter().fold((f64::MAX, f64::MIN), |(a, b), s| {
+        (a.min(s.seconds.log10()), b.max(s.seconds.log10()))
+    });
+    let (x0, x1, y0, y1) = (
+        x0.floor(),
+        x1.ceil().max(x0.floor() + 1.0),
+        y0.floor(),
+        y1.ceil().max(y0.floor() + 1.0),
+    );
+    let f = Frame {
+        x0,
+        x1,
+        y0,
+        y1,
+        w: w as i32,
+        h: h as i32,
+        left: 80,
+        right: 200,
+        top: 30,
+        bottom: 60,
+    };
+    let (px, py) = (|x: f64| f.px(x), |y: f64| f.py(y));
+    let (left, right, top, bottom) = (f.left, f.right, f.top, f.bottom);
+    match ext {
+        "svg" => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, (w, h)).into_drawing_area();
+                draw_curves(root, &f, &pts).map_err(|e| Error::invalid("plot", e))?;
+            }
+            // labels as SVG text (no font file needed for SVG)
+            let mut text = String::new();
+            let t = |x: i32, y: i32, anchor: &str, s: &str| {
+                format!("<text x=\"{x}\" y=\"{y}\" font-family=\"sans-serif\" font-size=\"13\" text-anchor=\"{anchor}\">{s}</text>\n")
+            };
+            for d in (x0 as i32)..=(x1 as i32) {
+                text += &t(
+                    px(d as f64),
+                    h as i32 - bottom + 18,
+                    "middle",
+                    &format!("1e{d}"),
+                );
+            }
+            for d in (y0 as i32)..=(y1 as i32) {
+                text += &t(left - 8, py(d as f64) + 4, "end", &format!("1e{d}"));
+            }
+            text += &t(
+                (left + w as i32 - right) / 2,
+                h as i32 - 15,
+                "middle",
+                "number of parameters n_θ",
+            );
+            text += &format!("<text x=\"18\" y=\"{}\" font-family=\"sans-serif\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 18 {})\">seconds per gradient</text>\n", h as i32 / 2, h as i32 / 2);
+            text += &t(
+                (left + w as i32 - right) / 2,
+                20,
+                "middle",
+                &format!("{family}: gradient cost, log-log"),
+            );
+            for (k, (m, c)) in Method::ALL.iter().zip(COLORS).enumerate() {
+                let y = top + 20 + 22 * k as i32;
+                let slope = fit_slope(samples, family, *m, 1e-4)
+                    .map_or("—".to_string(), |p| format!("{p:.2}"));
+                text += &format!(
+                    "<rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"rgb({},{},{})\"/>\n",
+                    w as i32 - right + 12,
+                    y - 10,
+                    c.0,
+                    c.1,
+                    c.2
+                );
+                text += &t(
+                    w as i32 - right + 30,
+                    y,
+                    "start",
+                    &format!("{} (slope {slope})", m.name()),
+                );
+            }
+            let svg = match svg.rfind("</svg>") {
+                Some(i) => format!("{}{text}{}", &svg[..i], &svg[i..]),
+                None => svg,
+            };
+            crate::mtx::write_atomic(path, svg.as_bytes())
+        }
+        "png" => {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let tmp = tempfile::Builder::new()
+                .prefix(".plot.")
+                .suffix(".png")
+                .tempfile_in(dir)
+                .map_err(|e| Error::io(path, e))?;
+            {
+                let root = BitMapBackend::new(tmp.path(), (w, h)).into_drawing_area();
+                draw_curves(root, &f, &pts)
+                    .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
+            }
+            tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+            Ok(())
+        }
+        _ => Err(Error::invalid(
+            "plot path",
+            format!("{}: use a .svg or .png file name", path.display()),
+        )),
+    }
+}
