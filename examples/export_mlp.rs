@@ -48,6 +48,7 @@ fn main() -> adjoint::Result<()> {
         problem: &problem_json,
         u_offsets: Some(mlp.layout().u_offsets()),
         theta_offsets: Some(mlp.layout().theta_offsets()),
+        theta_block_name: "params of layer",
     };
     let files = export_evaluation(&out, &ws, &theta, &spec)?;
     println!("wrote {} files to {}", files.len(), out.display());

@@ -35,6 +35,7 @@ fn main() -> adjoint::Result<()> {
         problem: &problem_json,
         u_offsets: None,
         theta_offsets: None,
+        theta_block_name: "params of layer",
     };
     let files = export_evaluation(&out, &ws, &theta, &spec)?;
     println!("wrote {} files to {}:", files.len(), out.display());

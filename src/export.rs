@@ -65,6 +65,9 @@ pub struct ExportSpec<'a> {
     pub u_offsets: Option<&'a [usize]>,
     /// Block offsets of `θ` (columns of `∂f/∂θ`), if any.
     pub theta_offsets: Option<&'a [usize]>,
+    /// What a block of `θ` is called in the reports: `"params of layer"` for a chain,
+    /// `"group"` for a network with parameter groups.
+    pub theta_block_name: &'a str,
 }
 
 /// Writes the export folder of an evaluation: the matrices and vectors of `ws` (which must
@@ -139,10 +142,14 @@ pub fn export_evaluation(
     let dfdu_blocks = Blocks {
         rows: spec.u_offsets,
         cols: spec.u_offsets,
+        row_name: spec.u_offsets.map(|_| "layer"),
+        col_name: spec.u_offsets.map(|_| "layer"),
     };
     let dfdtheta_blocks = Blocks {
         rows: spec.u_offsets,
         cols: spec.theta_offsets,
+        row_name: spec.u_offsets.map(|_| "layer"),
+        col_name: spec.theta_offsets.map(|_| spec.theta_block_name),
     };
     for ext in ["svg", "png"] {
         write_spy(ws.dfdu(), &path(&format!("dfdu.{ext}")), dfdu_blocks)?;

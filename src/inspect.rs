@@ -55,6 +55,11 @@ pub struct Blocks<'a> {
     pub rows: Option<&'a [usize]>,
     /// Column offsets.
     pub cols: Option<&'a [usize]>,
+    /// What a row block is, for the block table (e.g. `"layer"`: blocks are then numbered
+    /// from 1, as the seed numbers layers; any other name numbers from 0).
+    pub row_name: Option<&'a str>,
+    /// What a column block is (e.g. `"group"` for a network's parameter groups).
+    pub col_name: Option<&'a str>,
 }
 
 impl<'a> Blocks<'a> {
@@ -63,6 +68,8 @@ impl<'a> Blocks<'a> {
         Blocks {
             rows: Some(offsets),
             cols: Some(offsets),
+            row_name: None,
+            col_name: None,
         }
     }
 }
@@ -131,6 +138,8 @@ pub struct StructureReport {
     pub dag: Option<Result<crate::dag::DagReport, crate::Error>>,
     /// The block table, row-major, when both row and column offsets were given.
     pub blocks: Vec<BlockInfo>,
+    /// Names of the row and column blocks, for the table.
+    pub block_names: (Option<String>, Option<String>),
 }
 
 impl StructureReport {
@@ -203,6 +212,10 @@ pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
         unit_diagonal: square && !diag_other && diag_ones == rows,
         dag,
         blocks: table,
+        block_names: (
+            blocks.row_name.map(String::from),
+            blocks.col_name.map(String::from),
+        ),
     }
 }
 
@@ -351,12 +364,36 @@ pub fn report_text(r: &StructureReport) -> String {
     }
     if !r.blocks.is_empty() {
         let _ = writeln!(s, "blocks:");
-        let _ = writeln!(s, "  {:>7} {:>11} {:>9}  class", "block", "shape", "nnz");
+        let label = |name: &Option<String>, k: usize| match name.as_deref() {
+            Some("layer") => format!("layer {}", k + 1),
+            Some(n) => format!("{n} {k}"),
+            None => k.to_string(),
+        };
+        let width = r
+            .blocks
+            .iter()
+            .map(|b| {
+                label(&r.block_names.0, b.block.0).len()
+                    + label(&r.block_names.1, b.block.1).len()
+                    + 4
+            })
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        let _ = writeln!(
+            s,
+            "  {:>width$} {:>11} {:>9}  class",
+            "block", "shape", "nnz"
+        );
         for b in &r.blocks {
             let _ = writeln!(
                 s,
-                "  {:>7} {:>11} {:>9}  {}",
-                format!("({},{})", b.block.0, b.block.1),
+                "  {:>width$} {:>11} {:>9}  {}",
+                format!(
+                    "({}, {})",
+                    label(&r.block_names.0, b.block.0),
+                    label(&r.block_names.1, b.block.1)
+                ),
                 format!("{}×{}", b.shape.0, b.shape.1),
                 b.nnz,
                 b.class.name()

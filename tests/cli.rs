@@ -752,3 +752,64 @@ fn scaling_command_writes_plots_and_rejects_bad_budgets() {
     assert_fails_with(&["scaling", "--budget", "0"], "budget");
     assert_fails_with(&["scaling", "--budget", "-1"], "budget");
 }
+
+#[test]
+fn mlp_accepts_a_network_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("net.json");
+    std::fs::write(
+        &net,
+        r#"{"input": 3, "activation": "tanh", "y": 0.5, "regularization": 0.01,
+            "layers": [{"size": 4, "inputs": [0], "group": 0},
+                       {"size": 4, "inputs": [1], "group": 1, "residual": 1},
+                       {"size": 4, "inputs": [2], "group": 1},
+                       {"size": 1, "inputs": [3, 0], "group": 2}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("export");
+    let v = json(&[
+        "mlp",
+        "--network",
+        net.to_str().unwrap(),
+        "--train",
+        "5",
+        "--lr",
+        "0.1",
+        "--json",
+        "--export",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(v["problem"], "network");
+    assert_eq!(v["solver"], "triangular");
+    assert_eq!(v["n_params"], 16 + 20 + 8);
+    let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(
+        summary.contains("(layer 3, group 1)") && summary.contains("(layer 2, group 1)"),
+        "{summary}"
+    );
+    let o = adjoint(&["inspect", out.to_str().unwrap(), "--require-dag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // a cycle in the description is rejected in layer terms
+    std::fs::write(&net, r#"{"input": 2, "layers": [{"size": 2, "inputs": [0, 2], "group": 0}, {"size": 2, "inputs": [1], "group": 1}]}"#).unwrap();
+    assert_fails_with(
+        &["mlp", "--network", net.to_str().unwrap()],
+        "cycle: 1 → 2 → 1",
+    );
+    std::fs::write(&net, r#"{"input": 2, "layers": [{"size": 2}]}"#).unwrap();
+    assert_fails_with(
+        &["mlp", "--network", net.to_str().unwrap()],
+        "missing field",
+    );
+    assert_fails_with(
+        &["mlp", "--network", net.to_str().unwrap(), "--path", "fast"],
+        "explicit",
+    );
+    assert_fails_with(
+        &[
+            "mlp",
+            "--network",
+            dir.path().join("none.json").to_str().unwrap(),
+        ],
+        "none.json",
+    );
+}

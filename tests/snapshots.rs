@@ -72,6 +72,7 @@ fn tridiagonal_n2_export_bytes() {
         problem: &problem,
         u_offsets: None,
         theta_offsets: None,
+        theta_block_name: "params of layer",
     };
     let written = export_evaluation(dir.path(), &ws, &theta, &spec).unwrap();
     let mut all = String::new();
@@ -161,7 +162,9 @@ fn network_232_reports_and_text_spies() {
             &mlp.assemble_mt(ws.u()),
             Blocks {
                 rows: Some(lay.u_offsets()),
-                cols: Some(lay.theta_offsets())
+                cols: Some(lay.theta_offsets()),
+                row_name: None,
+                col_name: None,
             }
         ),
         report_and_spy(
@@ -171,4 +174,44 @@ fn network_232_reports_and_text_spies() {
         ),
     );
     snapshot!("mlp_2_3_2_reports", text);
+}
+
+fn network_snapshot(name: &str, layers: Vec<adjoint::problems::network::LayerSpec>) {
+    use adjoint::problems::network::{Network, NetworkFile};
+    let file = NetworkFile {
+        input: 2,
+        layers,
+        activation: Some("tanh".into()),
+        y: Some(serde_json::json!(0.5)),
+        regularization: Some(0.0),
+    };
+    let (net, _) = Network::random(&file, 0).unwrap();
+    // hand-picked θ so the snapshot does not depend on the random stream
+    let theta: Vec<f64> = (0..adjoint::Problem::n_params(&net))
+        .map(|k| ((k % 7) as f64 - 3.0) / 10.0)
+        .collect();
+    let mut ws = AdjointWorkspace::new(&net, SolverKind::Auto).unwrap();
+    ws.evaluate(&net, &theta).unwrap();
+    let text = format!(
+        "{}\n{}",
+        matrix_report("df/du", ws.dfdu()),
+        matrix_report("df/dtheta", ws.dfdtheta())
+    );
+    snapshot!(name, text);
+}
+
+#[test]
+fn residual_network_4_layers() {
+    network_snapshot(
+        "network_residual_4",
+        adjoint::problems::network::residual_layers(2, 3),
+    );
+}
+
+#[test]
+fn shared_weight_network_3_steps() {
+    network_snapshot(
+        "network_shared_3",
+        adjoint::problems::network::shared_weight_layers(2, 3),
+    );
 }

@@ -22,6 +22,8 @@ fn svg_and_png_are_written_whole() {
     let blocks = Blocks {
         rows: Some(&[0, 10, 30]),
         cols: Some(&[0, 25, 50]),
+        row_name: None,
+        col_name: None,
     };
     let svg = dir.path().join("m.svg");
     let png = dir.path().join("m.png");

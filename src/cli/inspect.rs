@@ -41,7 +41,12 @@ fn inspect_file(
     args: &InspectArgs,
 ) -> anyhow::Result<Option<String>> {
     let m = read_matrix(path)?.to_csc();
-    let blocks = Blocks { rows, cols };
+    let blocks = Blocks {
+        rows,
+        cols,
+        row_name: None,
+        col_name: None,
+    };
     let r = structure_report(&m, blocks);
     println!("{}", path.display());
     print!("{}", indent(&report_text(&r)));

@@ -4,6 +4,7 @@ mod check;
 mod demo;
 mod inspect;
 mod mlp;
+mod network;
 mod report;
 mod scaling;
 mod tridiagonal;
@@ -77,6 +78,13 @@ pub struct MlpArgs {
     /// Gradient path: fast (dense blocks) or explicit (assembled L, Mᵀ and the triangular sweep).
     #[arg(long, default_value = "fast")]
     pub path: String,
+    /// Whether --path was given on the command line (set after parsing).
+    #[arg(skip)]
+    pub path_given: bool,
+    /// A network file (JSON: input, layers with inputs/group/residual, activation, y,
+    /// regularization) for skip, residual and shared-weight networks.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["from", "layers", "activation", "target", "reg"])]
+    pub network: Option<std::path::PathBuf>,
     /// Write the matrices, vectors, D, K and problem.json to this folder.
     #[arg(long, value_name = "DIR")]
     pub export: Option<std::path::PathBuf>,
@@ -236,7 +244,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         None => demo::run(),
         Some(Command::Tridiagonal(args)) => tridiagonal::run(&args),
         Some(Command::Inspect(args)) => inspect::run(&args),
-        Some(Command::Mlp(args)) => mlp::run(&args),
+        Some(Command::Mlp(mut args)) => {
+            args.path_given = std::env::args().any(|a| a == "--path" || a.starts_with("--path="));
+            match args.network.clone() {
+                Some(file) => network::run(&args, &file),
+                None => mlp::run(&args),
+            }
+        }
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Scaling(args)) => scaling::run(&args),
     }

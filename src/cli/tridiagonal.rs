@@ -64,6 +64,7 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
                 problem: &problem_json,
                 u_offsets: None,
                 theta_offsets: None,
+                theta_block_name: "params of layer",
             },
         )
         .with_context(|| format!("export to {} failed", dir.display()))?;

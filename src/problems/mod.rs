@@ -7,4 +7,5 @@
 
 pub mod linear;
 pub mod mlp;
+pub mod network;
 pub mod tridiagonal;

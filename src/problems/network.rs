@@ -1,0 +1,698 @@
+//! General layered networks: any earlier layer as input, skip and residual connections,
+//! parameter groups shared between layers.
+//!
+//! The seed writes the constraint of a network whose layer `i` may read every earlier layer,
+//! `u_i = Φ_i(u_1, …, u_{i−1}, θ; u_0)`. Here a layer is
+//!
+//! ```text
+//!     u_i = σ(W_g [u_{j_1}; …; u_{j_m}] + b_g)  (+ u_r for a residual connection)
+//! ```
+//!
+//! with inputs `j_k` (0 is the network input `u_0`, `k ≥ 1` is layer `k`, numbered from 1)
+//! and a parameter group `g = (W_g, b_g)` that several layers may share (an unrolled recurrent
+//! cell). `θ` stacks the groups: `[vec(W_0); b_0; vec(W_1); b_1; …]`, columns stacked.
+//!
+//! The explicit partials follow the connections:
+//!
+//! ```text
+//!     ∂f/∂u: identity diagonal blocks; block (i, j) = −D_i W_g[:, columns of input j]
+//!            for each input j ≥ 1, and −I for the residual source r
+//!     ∂f/∂θ: block (i, g) = −D_i ([x_i; 1]ᵀ ⊗ I) for each layer i using group g —
+//!            several blocks in one column block when g is shared (no longer block diagonal)
+//! ```
+//!
+//! with `D_i = diag(σ'(z_i))` read off `u_i − u_r`. Before any arithmetic,
+//! [`Network::new`] checks with petgraph that the connections form a DAG; a connection to a
+//! later layer or to itself is rejected with the cycle named in layer terms.
+
+use super::mlp::{Activation, Target};
+use crate::error::check_vector;
+use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
+use crate::sparse::SlotMap;
+use crate::{Error, Result};
+use num_dual::DualNum;
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Deserialize;
+use sprs::CsStructure;
+
+/// One layer of a [`Network`] description.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LayerSpec {
+    /// Output size `n_i`.
+    pub size: usize,
+    /// Inputs, concatenated in this order: 0 is `u_0`, `k ≥ 1` is layer `k` (1-based).
+    pub inputs: Vec<usize>,
+    /// Parameter group (0-based); layers sharing a group share `W` and `b`.
+    pub group: usize,
+    /// Residual source: `u_i = u_r + σ(…)` (1-based layer, or 0 for `u_0`), same size.
+    #[serde(default)]
+    pub residual: Option<usize>,
+}
+
+/// The JSON form of a network file (`adjoint mlp --network FILE`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct NetworkFile {
+    /// Size of `u_0`.
+    pub input: usize,
+    /// The layers, in any order that respects the connections.
+    pub layers: Vec<LayerSpec>,
+    /// `exp_neg`, `tanh`, `sigmoid` or `identity` (default `exp_neg`).
+    #[serde(default)]
+    pub activation: Option<String>,
+    /// Target: a number or an array (default 0).
+    #[serde(default)]
+    pub y: Option<serde_json::Value>,
+    /// `ρ ≥ 0` (default 0).
+    #[serde(default)]
+    pub regularization: Option<f64>,
+}
+
+/// A general layered network problem (see the module documentation).
+#[derive(Debug, Clone)]
+pub struct Network {
+    input: usize,
+    layers: Vec<LayerSpec>,
+    activation: Activation,
+    /// `(rows, cols)` of each group's `W`.
+    groups: Vec<(usize, usize)>,
+    /// Start of each group in `θ` (`W` then `b`); last entry `n_θ`.
+    theta_offsets: Vec<usize>,
+    /// Start of each layer in `u`; last entry `n_u`.
+    u_offsets: Vec<usize>,
+    /// Layers in an order where every input comes first (0-based indices).
+    order: Vec<usize>,
+    u0: Vec<f64>,
+    y: Vec<f64>,
+    target: Target,
+    rho: f64,
+    dfdu: SlotMap,
+    dfdtheta: SlotMap,
+}
+
+impl Network {
+    /// Checks the description and builds the patterns.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a size of zero, an unknown input, inconsistent group shapes, a
+    /// residual of another size; [`Error::Cycle`] (in layer numbers, 1-based) when a layer
+    /// reads itself or a later layer in a cycle; [`Error::Shape`] for `u_0` or `y`.
+    pub fn new(
+        input: usize,
+        layers: Vec<LayerSpec>,
+        activation: Activation,
+        u0: Vec<f64>,
+        target: Target,
+        rho: f64,
+    ) -> Result<Self> {
+        if input == 0 || layers.is_empty() {
+            return Err(Error::invalid(
+                "network",
+                "needs an input size ≥ 1 and at least one layer",
+            ));
+        }
+        check_vector("u0", &u0, input)?;
+        if !(rho >= 0.0 && rho.is_finite()) {
+            return Err(Error::invalid(
+                "regularization",
+                format!("ρ must be finite and ≥ 0, got {rho}"),
+            ));
+        }
+        let n_layers = layers.len();
+        let size_of = |j: usize| if j == 0 { input } else { layers[j - 1].size };
+        for (i, l) in layers.iter().enumerate() {
+            let name = format!("layer {}", i + 1);
+            if l.size == 0 {
+                return Err(Error::invalid(&name, "size 0"));
+            }
+            if l.inputs.is_empty() {
+                return Err(Error::invalid(&name, "has no inputs"));
+            }
+            if let Some(&j) = l
+                .inputs
+                .iter()
+                .chain(l.residual.iter())
+                .find(|&&j| j > n_layers)
+            {
+                return Err(Error::invalid(
+                    &name,
+                    format!("reads layer {j}, but there are {n_layers} layers"),
+                ));
+            }
+            if let Some(r) = l.residual {
+                if size_of(r) != l.size {
+                    return Err(Error::invalid(
+                        &name,
+                        format!(
+                            "residual source {r} has size {}, not {}",
+                            size_of(r),
+                            l.size
+                        ),
+                    ));
+                }
+            }
+        }
+        // the DAG check, in layer terms, before any arithmetic
+        let mut g = DiGraph::<(), ()>::new();
+        let nodes: Vec<NodeIndex> = (0..=n_layers).map(|_| g.add_node(())).collect();
+        for (i, l) in layers.iter().enumerate() {
+            for &j in l.inputs.iter().chain(l.residual.iter()) {
+                g.add_edge(nodes[j], nodes[i + 1], ());
+            }
+        }
+        let order: Vec<usize> = match petgraph::algo::toposort(&g, None) {
+            Ok(o) => o
+                .into_iter()
+                .map(|v| v.index())
+                .filter(|&v| v > 0)
+                .map(|v| v - 1)
+                .collect(),
+            Err(_) => {
+                let cycle = petgraph::algo::tarjan_scc(&g)
+                    .into_iter()
+                    .find(|c| c.len() > 1 || g.contains_edge(c[0], c[0]))
+                    .map(|c| layer_cycle(&g, &c))
+                    .unwrap_or_default();
+                return Err(Error::Cycle {
+                    what: "network (layers, 1-based)".into(),
+                    nodes: cycle,
+                    blocks: Vec::new(),
+                });
+            }
+        };
+        // group shapes: (rows, Σ input sizes), the same for every layer using the group
+        let n_groups = layers.iter().map(|l| l.group + 1).max().unwrap_or(0);
+        let mut groups: Vec<Option<(usize, usize)>> = vec![None; n_groups];
+        for (i, l) in layers.iter().enumerate() {
+            let shape = (l.size, l.inputs.iter().map(|&j| size_of(j)).sum());
+            match groups[l.group] {
+                None => groups[l.group] = Some(shape),
+                Some(s) if s != shape => {
+                    return Err(Error::invalid(
+                        format!("layer {}", i + 1),
+                        format!(
+                            "uses group {} with W of {}×{}, but the group's W is {}×{}",
+                            l.group, shape.0, shape.1, s.0, s.1
+                        ),
+                    ))
+                }
+                _ => {}
+            }
+        }
+        let groups: Vec<(usize, usize)> = groups
+            .into_iter()
+            .enumerate()
+            .map(|(k, s)| {
+                s.ok_or_else(|| {
+                    Error::invalid(
+                        "network",
+                        format!("parameter group {k} is used by no layer"),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut theta_offsets = vec![0];
+        for &(r, c) in &groups {
+            theta_offsets.push(theta_offsets.last().unwrap() + r * c + r);
+        }
+        let mut u_offsets = vec![0];
+        for l in &layers {
+            u_offsets.push(u_offsets.last().unwrap() + l.size);
+        }
+        let n_out = layers.last().unwrap().size;
+        let y = match &target {
+            Target::Scalar(v) if v.is_finite() => vec![*v; n_out],
+            Target::Scalar(v) => {
+                return Err(Error::invalid(
+                    "target",
+                    format!("y must be finite, got {v}"),
+                ))
+            }
+            Target::Vector(v) => {
+                check_vector("y", v, n_out)?;
+                v.clone()
+            }
+        };
+        let mut net = Network {
+            input,
+            layers,
+            activation,
+            groups,
+            theta_offsets,
+            u_offsets,
+            order,
+            u0,
+            y,
+            target,
+            rho,
+            dfdu: SlotMap::new(0, 0, &[])?,
+            dfdtheta: SlotMap::new(0, 0, &[])?,
+        };
+        let (pu, pt) = (net.dfdu_positions(), net.dfdtheta_positions());
+        net.dfdu = SlotMap::new(net.n_state(), net.n_state(), &pu)?;
+        net.dfdtheta = SlotMap::new(net.n_state(), net.n_params(), &pt)?;
+        Ok(net)
+    }
+
+    /// A network from its file form, with `θ` and `u_0` drawn as `0.01·N(0,1)` (groups in
+    /// order, then `u_0`) from [`crate::rng::generator`]`(seed)`.
+    ///
+    /// # Errors
+    /// As [`new`](Self::new), plus unknown activations and malformed targets.
+    pub fn random(file: &NetworkFile, seed: u64) -> Result<(Self, Vec<f64>)> {
+        use rand_distr::{Distribution, StandardNormal};
+        let activation: Activation = file.activation.as_deref().unwrap_or("exp_neg").parse()?;
+        let target = match &file.y {
+            None => Target::Scalar(0.0),
+            Some(serde_json::Value::Number(n)) => Target::Scalar(n.as_f64().unwrap_or(f64::NAN)),
+            Some(serde_json::Value::Array(a)) => Target::Vector(
+                a.iter()
+                    .map(|v| v.as_f64())
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        Error::invalid("y", "must be a number or an array of numbers")
+                    })?,
+            ),
+            Some(_) => {
+                return Err(Error::invalid(
+                    "y",
+                    "must be a number or an array of numbers",
+                ))
+            }
+        };
+        let mut rng = crate::rng::generator(seed);
+        let mut normal =
+            || 0.01 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng);
+        let probe = Network::new(
+            file.input,
+            file.layers.clone(),
+            activation,
+            vec![0.0; file.input],
+            target.clone(),
+            file.regularization.unwrap_or(0.0),
+        )?;
+        let theta: Vec<f64> = (0..probe.n_params()).map(|_| normal()).collect();
+        let u0: Vec<f64> = (0..file.input).map(|_| normal()).collect();
+        Ok((Network { u0, ..probe }, theta))
+    }
+
+    /// Layer `i` (0-based) reads these `(source, offset in the concatenated input)`.
+    fn inputs_of(&self, i: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let mut off = 0;
+        self.layers[i].inputs.iter().map(move |&j| {
+            let o = off;
+            off += self.size_of(j);
+            (j, o)
+        })
+    }
+
+    fn size_of(&self, j: usize) -> usize {
+        if j == 0 {
+            self.input
+        } else {
+            self.layers[j - 1].size
+        }
+    }
+
+    /// The slice of `u` (or `u_0`) holding source `j` (0 = `u_0`, k ≥ 1 = layer k).
+    fn source<'a, T>(&self, u0: &'a [T], u: &'a [T], j: usize) -> &'a [T] {
+        if j == 0 {
+            u0
+        } else {
+            &u[self.u_offsets[j - 1]..self.u_offsets[j]]
+        }
+    }
+
+    /// Block offsets of `u` by layer.
+    pub fn u_offsets(&self) -> &[usize] {
+        &self.u_offsets
+    }
+    /// Block offsets of `θ` by parameter group.
+    pub fn theta_offsets(&self) -> &[usize] {
+        &self.theta_offsets
+    }
+    /// The layers.
+    pub fn layers(&self) -> &[LayerSpec] {
+        &self.layers
+    }
+
+    fn dfdu_positions(&self) -> Vec<(usize, usize)> {
+        let mut pos: Vec<(usize, usize)> = (0..self.n_state()).map(|k| (k, k)).collect();
+        for (i, l) in self.layers.iter().enumerate() {
+            let rows = self.u_offsets[i]..self.u_offsets[i + 1];
+            for (j, _) in self.inputs_of(i).filter(|&(j, _)| j > 0) {
+                for c in self.u_offsets[j - 1]..self.u_offsets[j] {
+                    pos.extend(rows.clone().map(|r| (r, c)));
+                }
+            }
+            if let Some(r) = l.residual.filter(|&r| r > 0) {
+                pos.extend(rows.clone().zip(self.u_offsets[r - 1]..self.u_offsets[r]));
+            }
+        }
+        pos
+    }
+
+    fn dfdtheta_positions(&self) -> Vec<(usize, usize)> {
+        let mut pos = Vec::new();
+        for (i, l) in self.layers.iter().enumerate() {
+            let (rows, cols) = self.groups[l.group];
+            let t0 = self.theta_offsets[l.group];
+            for c in 0..=cols {
+                for r in 0..rows {
+                    pos.push((self.u_offsets[i] + r, t0 + c * rows + r));
+                }
+            }
+        }
+        pos
+    }
+
+    /// `σ'(z_i)` from the state: `σ(z_i) = u_i − u_r`.
+    fn derivative(&self, u: &[f64], i: usize, r: usize) -> f64 {
+        let k = self.u_offsets[i] + r;
+        let s = match self.layers[i].residual {
+            Some(src) => u[k] - self.source(&self.u0, u, src)[r],
+            None => u[k],
+        };
+        self.activation.derivative_from_output(s)
+    }
+
+    /// The forward pass on any number type, into `u`.
+    fn forward_generic<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D], u: &mut [D]) {
+        let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
+        for &i in &self.order {
+            let l = &self.layers[i];
+            let (rows, cols) = self.groups[l.group];
+            let t0 = self.theta_offsets[l.group];
+            let mut z: Vec<D> = theta[t0 + rows * cols..t0 + rows * (cols + 1)].to_vec();
+            for (j, off) in self.inputs_of(i).collect::<Vec<_>>() {
+                let x = self.source(&u0, u, j).to_vec();
+                for (c, &xc) in x.iter().enumerate() {
+                    let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
+                    for (zr, &w) in z.iter_mut().zip(col) {
+                        *zr += w * xc;
+                    }
+                }
+            }
+            let res: Option<Vec<D>> = l.residual.map(|r| self.source(&u0, u, r).to_vec());
+            for (r, zr) in z.into_iter().enumerate() {
+                let mut v = self.activation.apply_dual(zr);
+                if let Some(res) = &res {
+                    v += res[r];
+                }
+                u[self.u_offsets[i] + r] = v;
+            }
+        }
+    }
+
+    /// `L(θ)` from scratch on any dual type (the reference for forward-mode checks).
+    pub fn objective_dual<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D]) -> D {
+        let mut u = vec![D::zero(); self.n_state()];
+        self.forward_generic(theta, &mut u);
+        self.objective_generic(&u, theta)
+    }
+
+    fn objective_generic<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D]) -> D {
+        let out = &u[self.u_offsets[self.layers.len() - 1]..];
+        let misfit = out
+            .iter()
+            .zip(&self.y)
+            .fold(D::zero(), |s, (&o, &y)| s + (o - y) * (o - y));
+        let reg = theta.iter().fold(D::zero(), |s, &t| s + t * t);
+        misfit + reg * self.rho
+    }
+
+    /// `problem.json` content.
+    pub fn to_json(&self) -> serde_json::Value {
+        let layers: Vec<_> = self
+            .layers
+            .iter()
+            .map(|l| serde_json::json!({"size": l.size, "inputs": l.inputs, "group": l.group, "residual": l.residual}))
+            .collect();
+        serde_json::json!({
+            "kind": "network",
+            "input": self.input,
+            "network": layers,
+            "y": self.target.to_json(),
+            "activation": self.activation.name(),
+            "regularization": self.rho,
+            "n_state": self.n_state(),
+            "n_params": self.n_params(),
+            "u_offsets": self.u_offsets,
+            "theta_offsets": self.theta_offsets,
+        })
+    }
+
+    /// The input `u_0`.
+    pub fn u0(&self) -> &[f64] {
+        &self.u0
+    }
+}
+
+/// One cycle through the strongly connected component `scc`, as 1-based layer numbers.
+fn layer_cycle(g: &DiGraph<(), ()>, scc: &[NodeIndex]) -> Vec<usize> {
+    let start = *scc
+        .iter()
+        .min_by_key(|v| v.index())
+        .expect("non-empty component");
+    if g.contains_edge(start, start) && scc.len() == 1 {
+        return vec![start.index()];
+    }
+    let inside: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
+    let mut parent = std::collections::HashMap::new();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for w in g.neighbors(v) {
+            if w == start {
+                let mut cycle = vec![v.index()];
+                let mut x = v;
+                while x != start {
+                    x = parent[&x];
+                    cycle.push(x.index());
+                }
+                cycle.reverse();
+                return cycle;
+            }
+            if inside.contains(&w) && !parent.contains_key(&w) {
+                parent.insert(w, v);
+                queue.push_back(w);
+            }
+        }
+    }
+    vec![start.index()]
+}
+
+impl Problem for Network {
+    fn n_state(&self) -> usize {
+        *self.u_offsets.last().unwrap()
+    }
+    fn n_params(&self) -> usize {
+        *self.theta_offsets.last().unwrap()
+    }
+}
+
+impl StateSolve for Network {
+    /// The forward pass in the topological order of the layers.
+    fn solve_state(
+        &self,
+        theta: &[f64],
+        _jacobian: &mut dyn JacobianSolve,
+        u: &mut [f64],
+    ) -> Result<()> {
+        self.forward_generic(theta, u);
+        Ok(())
+    }
+}
+
+impl Residual for Network {
+    fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()> {
+        check_vector("u", u, self.n_state())?;
+        check_vector("theta", theta, self.n_params())?;
+        crate::check::DualProblem::residual_dual(self, u, theta, f);
+        Ok(())
+    }
+}
+
+impl Objective for Network {
+    fn objective(&self, u: &[f64], theta: &[f64]) -> Result<f64> {
+        Ok(self.objective_generic(u, theta))
+    }
+    fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
+        let start = self.u_offsets[self.layers.len() - 1];
+        dl_du[..start].fill(0.0);
+        for ((g, o), y) in dl_du[start..].iter_mut().zip(&u[start..]).zip(&self.y) {
+            *g = 2.0 * (o - y);
+        }
+        Ok(())
+    }
+    fn objective_partial_theta(
+        &self,
+        _u: &[f64],
+        theta: &[f64],
+        dl_dtheta: &mut [f64],
+    ) -> Result<Partial> {
+        if self.rho == 0.0 {
+            return Ok(Partial::Zero);
+        }
+        for (g, t) in dl_dtheta.iter_mut().zip(theta) {
+            *g = 2.0 * self.rho * t;
+        }
+        Ok(Partial::Written)
+    }
+}
+
+impl Jacobians for Network {
+    fn dfdu_pattern(&self) -> CsStructure {
+        self.dfdu.pattern().clone()
+    }
+
+    /// Positions in the order of `dfdu_positions`: the diagonal, then per layer the input
+    /// blocks (column by column) and the residual identity.
+    fn fill_dfdu(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
+        values.fill(0.0);
+        let slots = self.dfdu.slots();
+        let mut e = 0;
+        for _ in 0..self.n_state() {
+            values[slots[e]] += 1.0;
+            e += 1;
+        }
+        for (i, l) in self.layers.iter().enumerate() {
+            let (rows, _) = self.groups[l.group];
+            let t0 = self.theta_offsets[l.group];
+            let d: Vec<f64> = (0..rows).map(|r| self.derivative(u, i, r)).collect();
+            for (j, off) in self
+                .inputs_of(i)
+                .filter(|&(j, _)| j > 0)
+                .collect::<Vec<_>>()
+            {
+                for c in 0..self.size_of(j) {
+                    let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
+                    for (r, &w) in col.iter().enumerate() {
+                        values[slots[e]] -= d[r] * w;
+                        e += 1;
+                    }
+                }
+            }
+            if l.residual.is_some_and(|r| r > 0) {
+                for _ in 0..l.size {
+                    values[slots[e]] -= 1.0;
+                    e += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dfdtheta_pattern(&self) -> CsStructure {
+        self.dfdtheta.pattern().clone()
+    }
+
+    fn fill_dfdtheta(&self, u: &[f64], _theta: &[f64], values: &mut [f64]) -> Result<()> {
+        values.fill(0.0);
+        let slots = self.dfdtheta.slots();
+        let mut e = 0;
+        for (i, l) in self.layers.iter().enumerate() {
+            let (rows, _) = self.groups[l.group];
+            let d: Vec<f64> = (0..rows).map(|r| self.derivative(u, i, r)).collect();
+            let x: Vec<f64> = self
+                .inputs_of(i)
+                .flat_map(|(j, _)| self.source(&self.u0, u, j).to_vec())
+                .chain(std::iter::once(1.0))
+                .collect();
+            for &xc in &x {
+                for &dr in &d {
+                    values[slots[e]] -= dr * xc;
+                    e += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn dfdu_depends_on_u(&self) -> bool {
+        true
+    }
+}
+
+impl crate::check::DualProblem for Network {
+    /// `f_i = u_i − σ(W_g x_i + b_g) − u_r`, inputs read from `u`.
+    fn residual_dual<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D], f: &mut [D]) {
+        let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
+        for (i, l) in self.layers.iter().enumerate() {
+            let (rows, cols) = self.groups[l.group];
+            let t0 = self.theta_offsets[l.group];
+            let mut z: Vec<D> = theta[t0 + rows * cols..t0 + rows * (cols + 1)].to_vec();
+            for (j, off) in self.inputs_of(i).collect::<Vec<_>>() {
+                for (c, &xc) in self.source(&u0, u, j).iter().enumerate() {
+                    let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
+                    for (zr, &w) in z.iter_mut().zip(col) {
+                        *zr += w * xc;
+                    }
+                }
+            }
+            for (r, zr) in z.into_iter().enumerate() {
+                let k = self.u_offsets[i] + r;
+                let mut v = u[k] - self.activation.apply_dual(zr);
+                if let Some(src) = l.residual {
+                    v -= self.source(&u0, u, src)[r];
+                }
+                f[k] = v;
+            }
+        }
+    }
+
+    fn objective_dual_at<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D]) -> D {
+        self.objective_generic(u, theta)
+    }
+}
+
+/// A residual network of `depth` layers of width `width` after an input layer:
+/// `u_1 = σ(W_0 u_0 + b_0)`, `u_i = u_{i−1} + σ(W_i u_{i−1} + b_i)` for `i ≥ 2`, then a
+/// linear read-out of size 1.
+pub fn residual_layers(width: usize, depth: usize) -> Vec<LayerSpec> {
+    let mut layers = vec![LayerSpec {
+        size: width,
+        inputs: vec![0],
+        group: 0,
+        residual: None,
+    }];
+    for i in 2..=depth {
+        layers.push(LayerSpec {
+            size: width,
+            inputs: vec![i - 1],
+            group: i - 1,
+            residual: Some(i - 1),
+        });
+    }
+    layers.push(LayerSpec {
+        size: 1,
+        inputs: vec![depth],
+        group: depth,
+        residual: None,
+    });
+    layers
+}
+
+/// An unrolled recurrent cell: `u_1 = σ(W_in u_0 + b)`, then `steps − 1` layers
+/// `u_i = σ(W_h u_{i−1} + b_h)` sharing one group, and a read-out.
+pub fn shared_weight_layers(width: usize, steps: usize) -> Vec<LayerSpec> {
+    let mut layers = vec![LayerSpec {
+        size: width,
+        inputs: vec![0],
+        group: 0,
+        residual: None,
+    }];
+    for i in 2..=steps {
+        layers.push(LayerSpec {
+            size: width,
+            inputs: vec![i - 1],
+            group: 1,
+            residual: None,
+        });
+    }
+    layers.push(LayerSpec {
+        size: 1,
+        inputs: vec![steps],
+        group: 2,
+        residual: None,
+    });
+    layers
+}
