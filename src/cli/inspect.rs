@@ -34,19 +34,8 @@ fn indent(text: &str) -> String {
 }
 
 /// Reports one file; returns the DAG error text when it is square and not a DAG.
-fn inspect_file(
-    path: &Path,
-    rows: Option<&[usize]>,
-    cols: Option<&[usize]>,
-    args: &InspectArgs,
-) -> anyhow::Result<Option<String>> {
+fn inspect_file(path: &Path, blocks: Blocks, args: &InspectArgs) -> anyhow::Result<Option<String>> {
     let m = read_matrix(path)?.to_csc();
-    let blocks = Blocks {
-        rows,
-        cols,
-        row_name: None,
-        col_name: None,
-    };
     let r = structure_report(&m, blocks);
     println!("{}", path.display());
     print!("{}", indent(&report_text(&r)));
@@ -99,6 +88,15 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
     }
     let u_off = recorded_offsets(dir, "u_offsets");
     let t_off = recorded_offsets(dir, "theta_offsets");
+    let kind = std::fs::read_to_string(dir.join("problem.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|j| j.get("kind").and_then(|k| k.as_str()).map(String::from));
+    let theta_name = if kind.as_deref() == Some("network") {
+        "group"
+    } else {
+        "params of layer"
+    };
     let mut vectors = Vec::new();
     let mut dfdu_error = None;
     for f in &files {
@@ -111,12 +109,23 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
             vectors.push(format!("{name} ({}×{})", m.rows, m.cols));
             continue;
         }
-        let (rows, cols) = match name.as_str() {
-            "dfdu.mtx" | "D.mtx" => (u_off.as_deref(), u_off.as_deref()),
-            "dfdtheta.mtx" | "K.mtx" => (u_off.as_deref(), t_off.as_deref()),
-            _ => (None, None),
+        let layer = u_off.as_ref().map(|_| "layer");
+        let blocks = match name.as_str() {
+            "dfdu.mtx" | "D.mtx" => Blocks {
+                rows: u_off.as_deref(),
+                cols: u_off.as_deref(),
+                row_name: layer,
+                col_name: layer,
+            },
+            "dfdtheta.mtx" | "K.mtx" => Blocks {
+                rows: u_off.as_deref(),
+                cols: t_off.as_deref(),
+                row_name: layer,
+                col_name: t_off.as_ref().map(|_| theta_name),
+            },
+            _ => Blocks::default(),
         };
-        let err = inspect_file(f, rows, cols, args)?;
+        let err = inspect_file(f, blocks, args)?;
         if name == "dfdu.mtx" {
             dfdu_error = err;
         }
@@ -149,7 +158,13 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         _ => None,
     };
     drop(m);
-    let dag_error = inspect_file(&args.file, rows.as_deref(), cols.as_deref(), args)?;
+    let blocks = Blocks {
+        rows: rows.as_deref(),
+        cols: cols.as_deref(),
+        row_name: None,
+        col_name: None,
+    };
+    let dag_error = inspect_file(&args.file, blocks, args)?;
     if args.require_dag {
         if let Some(e) = dag_error {
             bail!("{}: {e}", args.file.display());

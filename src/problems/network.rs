@@ -696,3 +696,23 @@ pub fn shared_weight_layers(width: usize, steps: usize) -> Vec<LayerSpec> {
     });
     layers
 }
+
+/// A densely connected network: layer `i` reads `u_0` and every earlier layer
+/// (`u_i = σ(W_i [u_0; u_1; …; u_{i−1}] + b_i)`), then a read-out of size 1 reading all.
+pub fn dense_skip_layers(width: usize, depth: usize) -> Vec<LayerSpec> {
+    let mut layers: Vec<LayerSpec> = (1..=depth)
+        .map(|i| LayerSpec {
+            size: width,
+            inputs: (0..i).collect(),
+            group: i - 1,
+            residual: None,
+        })
+        .collect();
+    layers.push(LayerSpec {
+        size: 1,
+        inputs: (0..=depth).collect(),
+        group: depth,
+        residual: None,
+    });
+    layers
+}
