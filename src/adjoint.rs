@@ -41,7 +41,7 @@ use crate::error::{check_finite, check_vector};
 use crate::problem::{AdjointProblem, JacobianSolve, Partial};
 use crate::solve::{Solver, SolverKind};
 use crate::sparse::{
-    mul_transpose_add_into, mul_transpose_add_one_per_column, one_entry_per_column, zeros_like,
+    mul_transpose_add_into, mul_transpose_add_one_per_column, one_entry_per_column, zeros_from,
 };
 use crate::{Error, Result};
 use sprs::CsMat;
@@ -108,11 +108,12 @@ impl AdjointWorkspace {
             }
         }
         let solver = Solver::analyze(&dfdu_pattern, kind)?;
-        let dfdtheta = zeros_like(&dfdtheta_pattern, "df/dtheta pattern")?;
+        // the value matrices take over the patterns' index arrays: no copy of the structure
+        let dfdtheta = zeros_from(dfdtheta_pattern, "df/dtheta pattern")?;
         Ok(AdjointWorkspace {
             n_state: n_u,
             n_params: n_t,
-            dfdu: zeros_like(&dfdu_pattern, "df/du pattern")?,
+            dfdu: zeros_from(dfdu_pattern, "df/du pattern")?,
             dfdtheta_one_per_column: one_entry_per_column(&dfdtheta),
             dfdtheta,
             solver,

@@ -98,6 +98,25 @@ pub fn zeros_like(pattern: &CsStructure, what: &str) -> Result<CsMat<f64>> {
     ))
 }
 
+/// A CSC matrix with the given pattern and all stored values zero, reusing the pattern's
+/// index arrays (no copy of the structure).
+///
+/// # Errors
+/// [`Error::Invalid`] when the pattern is stored CSR.
+pub fn zeros_from(pattern: CsStructure, what: &str) -> Result<CsMat<f64>> {
+    if !pattern.is_csc() {
+        return Err(Error::invalid(what, "the pattern must be stored CSC"));
+    }
+    let shape = pattern.shape();
+    let nnz = pattern.nnz();
+    let offset = pattern.indptr().raw_storage()[0];
+    let (mut indptr, indices, _) = pattern.into_raw_storage();
+    if offset != 0 {
+        indptr.iter_mut().for_each(|p| *p -= offset);
+    }
+    Ok(CsMat::new_csc(shape, indptr, indices, vec![0.0; nnz]))
+}
+
 /// Checks that every stored value is finite; the error names the first bad entry.
 pub fn check_matrix_finite(what: &str, m: &CsMat<f64>) -> Result<()> {
     if !m.data().iter().fold(false, |bad, v| bad | !v.is_finite()) {

@@ -195,6 +195,12 @@ fn bad_sizes_are_one_line_errors() {
     assert_fails_with(&["tridiagonal", "--repeat", "0"], "repeat");
     assert_fails_with(&["tridiagonal", "--solver", "magic"], "unknown solver");
     assert_fails_with(&["frobnicate"], "error");
+    assert_fails_with(&["tridiagonal", "--n", "1000000000000"], "GB of memory");
+    assert_fails_with(&["mlp", "--layers", "1000000,1000000,1"], "GB of memory");
+    assert_fails_with(
+        &["check", "tridiagonal", "--n", "1000000"],
+        "too large to check",
+    );
 }
 
 #[test]

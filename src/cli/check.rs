@@ -12,6 +12,10 @@ use adjoint::{AdjointProblem, AdjointWorkspace, Residual, SolverKind};
 use anyhow::bail;
 use serde_json::json;
 
+/// Largest `n_u + n_θ` the column-by-column check accepts (each column costs one residual
+/// evaluation, so the check is quadratic in the problem size).
+const MAX_COLUMNS: usize = 200_000;
+
 fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
     let d: f64 = a
         .iter()
@@ -37,6 +41,13 @@ fn run_checks<P: AdjointProblem + Residual + DualProblem>(
         bail!(
             "invalid --taylor-h: the step must be finite and > 0, got {}",
             opts.taylor_h
+        );
+    }
+    let columns = p.n_state() + p.n_params();
+    if columns > MAX_COLUMNS {
+        bail!(
+            "{name} is too large to check column by column: n_u + n_θ = {columns} evaluations of the residual \
+             (at most {MAX_COLUMNS}); check a smaller instance of the same problem"
         );
     }
     let t = std::time::Instant::now();

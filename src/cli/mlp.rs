@@ -52,6 +52,12 @@ fn build(args: &MlpArgs) -> anyhow::Result<(Mlp, Vec<f64>, serde_json::Value)> {
         }
         None => {
             let layers = parse_layers(&args.layers)?;
+            // θ, the gradient, ∂f/∂θ (value + index) and L: about 60 bytes per parameter
+            let n_params: f64 = layers
+                .windows(2)
+                .map(|w| (w[1] as f64) * (w[0] as f64 + 1.0))
+                .sum();
+            super::report::ensure_memory(&format!("--layers {}", args.layers), 60.0 * n_params)?;
             let activation: Activation = args.activation.parse()?;
             let target = parse_target(&args.target)?;
             let (mlp, theta) = Mlp::random(&layers, activation, target, args.reg, args.seed)?;

@@ -57,3 +57,27 @@ pub fn timings_text(t: &Timings, repeat: usize) -> String {
         ms(t.total)
     )
 }
+
+/// Refuses a run that would need more memory than the machine has available, with a clear
+/// message instead of an allocation failure (`bytes` is an estimate).
+pub fn ensure_memory(what: &str, bytes: f64) -> anyhow::Result<()> {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map(|kb| kb * 1024.0);
+    if let Some(avail) = available {
+        if bytes > avail {
+            anyhow::bail!(
+                "{what} needs about {:.1} GB of memory, but only {:.1} GB are available",
+                bytes / 1e9,
+                avail / 1e9
+            );
+        }
+    }
+    Ok(())
+}

@@ -19,6 +19,10 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
         anyhow::bail!("invalid --repeat: must be at least 1");
     }
     let solver: SolverKind = args.solver.parse()?;
+    if args.from.is_none() {
+        // about 300 bytes per unknown: inputs, both Jacobians, the factorization, the vectors
+        super::report::ensure_memory(&format!("--n {}", args.n), 300.0 * args.n as f64)?;
+    }
     let (problem, theta, source) = match &args.from {
         Some(dir) => {
             let (p, t) = Tridiagonal::from_dir(dir)?;
