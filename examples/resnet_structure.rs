@@ -1,5 +1,6 @@
 //! The block picture of a small residual network: which layers feed which, the identity
-//! blocks of the residual connections, and a parameter group shared by two layers.
+//! diagonal blocks, the residual connections folded into the sub-diagonal blocks, and the
+//! block-diagonal ∂f/∂θ (one parameter group per layer).
 //!
 //! `cargo run --release --example resnet_structure [OUT_DIR]`
 

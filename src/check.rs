@@ -134,7 +134,7 @@ impl PartialsReport {
                 p.max_error,
                 p.missing.len()
             );
-            for m in p.worst.iter().filter(|m| m.error > self.tolerance) {
+            for m in p.worst.iter().take(3) {
                 let _ = writeln!(
                     s,
                     "    ({}, {}): assembled {:e}, reference {:e}, error {:.2e}",

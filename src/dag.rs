@@ -190,7 +190,7 @@ pub fn check_dag(m: CsMatView<'_, f64>, offsets: Option<&[usize]>) -> Result<Dag
                     .map(|off| block_cycle(&nodes, off))
                     .unwrap_or_default();
                 return Err(Error::Cycle {
-                    what: "df/du".into(),
+                    what: "df/du (0-based indices)".into(),
                     nodes,
                     blocks,
                 });

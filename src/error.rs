@@ -144,11 +144,11 @@ pub enum Error {
     },
 
     /// A file could not be parsed.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}{}: {message}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
     Parse {
         /// The file.
         path: PathBuf,
-        /// 1-based line number (0 when the problem is the file as a whole).
+        /// 1-based line number (0 when the problem is the file as a whole; then not printed).
         line: usize,
         /// What is wrong.
         message: String,

@@ -275,6 +275,16 @@ fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> Vec<BlockInfo> {
     out
 }
 
+/// `"layer 3"` for block 2 of layers (numbered from 1, as the seed numbers layers), `"group 2"`
+/// for other names (numbered from 0), the bare index without a name.
+fn block_label(name: Option<&str>, k: usize) -> String {
+    match name {
+        Some(n) if n.contains("layer") => format!("{n} {}", k + 1),
+        Some(n) => format!("{n} {k}"),
+        None => k.to_string(),
+    }
+}
+
 fn yes(b: bool) -> &'static str {
     if b {
         "yes"
@@ -321,7 +331,12 @@ pub fn report_text(r: &StructureReport) -> String {
                 d.levels, d.edges
             );
             if let Some(b) = &d.blocks {
-                let edges: Vec<String> = b.edges.iter().map(|(f, t)| format!("{f}→{t}")).collect();
+                let name = r.block_names.0.as_deref();
+                let edges: Vec<String> = b
+                    .edges
+                    .iter()
+                    .map(|&(f, t)| format!("{}→{}", block_label(name, f), block_label(name, t)))
+                    .collect();
                 let _ = writeln!(
                     s,
                     "block dependencies: {}; block lower triangular: {}",
@@ -351,8 +366,9 @@ pub fn report_text(r: &StructureReport) -> String {
                             .collect();
                         let _ = writeln!(
                             s,
-                            "diagonal blocks: not identity: {}; first offender block {block}, entry ({row}, {col}) = {value}",
-                            not.join(", ")
+                            "diagonal blocks: not identity: {}; first offender {}, entry ({row}, {col}) = {value}",
+                            not.join(", "),
+                            if name.is_some() { block_label(name, block) } else { format!("block {block}") }
                         );
                     }
                 }
@@ -364,11 +380,7 @@ pub fn report_text(r: &StructureReport) -> String {
     }
     if !r.blocks.is_empty() {
         let _ = writeln!(s, "blocks:");
-        let label = |name: &Option<String>, k: usize| match name.as_deref() {
-            Some("layer") => format!("layer {}", k + 1),
-            Some(n) => format!("{n} {k}"),
-            None => k.to_string(),
-        };
+        let label = |name: &Option<String>, k: usize| block_label(name.as_deref(), k);
         let width = r
             .blocks
             .iter()

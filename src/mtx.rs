@@ -122,7 +122,11 @@ pub fn read_matrix(path: impl AsRef<Path>) -> Result<MtxMatrix> {
 /// # Errors
 /// As [`read_matrix`].
 pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> {
-    let mut lines = reader.lines().enumerate().map(|(k, l)| (k + 1, l));
+    let last_line = std::cell::Cell::new(0usize);
+    let mut lines = reader.lines().enumerate().map(|(k, l)| {
+        last_line.set(k + 1);
+        (k + 1, l)
+    });
     let mut next_line = |what: &str| -> Result<Option<(usize, String)>> {
         match lines.next() {
             None => Ok(None),
@@ -137,7 +141,13 @@ pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> 
     // size line: first line that is neither a comment nor blank
     let (size_line_no, size_line) = loop {
         match next_line("the size line")? {
-            None => return Err(parse_err(path, 0, "truncated file: no size line")),
+            None => {
+                return Err(parse_err(
+                    path,
+                    last_line.get() + 1,
+                    "truncated file: no size line",
+                ))
+            }
             Some((_, l)) if l.trim().is_empty() || l.starts_with('%') => continue,
             Some(x) => break x,
         }
@@ -305,7 +315,7 @@ pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> 
     if count < declared {
         return Err(parse_err(
             path,
-            0,
+            last_line.get() + 1,
             format!("truncated file: {count} entries of the {declared} declared"),
         ));
     }
@@ -465,6 +475,14 @@ pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
         .tempfile_in(&dir)
         .map_err(|e| Error::io(path, e))?;
     tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
+    // tempfile creates 0600 files; an export is meant to be read by others too
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = tmp
+            .as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    }
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())

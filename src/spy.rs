@@ -181,12 +181,44 @@ fn draw<DB: DrawingBackend>(
 /// Grid cells per side of an image spy.
 pub const IMAGE_CELLS: usize = 600;
 
+/// Checks that `path` can take a spy plot: a `.svg` or `.png` name in an existing folder.
+///
+/// # Errors
+/// [`Error::Invalid`] for another extension; [`Error::Io`] when the folder does not exist.
+pub fn check_spy_path(path: &Path) -> Result<()> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if !matches!(ext.as_deref(), Some("svg") | Some("png")) {
+        return Err(Error::invalid(
+            "spy path",
+            format!(
+                "{}: unknown image type (use a .svg or .png file name)",
+                path.display()
+            ),
+        ));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "the folder does not exist"),
+        ));
+    }
+    Ok(())
+}
+
 /// Writes a spy plot of `m` to `path` (`.svg` or `.png`), atomically.
 ///
 /// # Errors
 /// [`Error::Invalid`] for another extension; [`Error::Io`] naming the path when the folder
 /// does not exist or cannot be written.
 pub fn write_spy(m: &CsMat<f64>, path: &Path, blocks: Blocks) -> Result<()> {
+    check_spy_path(path)?;
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -819,3 +819,99 @@ fn mlp_accepts_a_network_file() {
         "none.json",
     );
 }
+
+#[test]
+fn every_solver_can_be_forced_and_a_misfit_is_one_line() {
+    for (solver, expect) in [("ldlt", "ldlt"), ("lu", "lu"), ("auto", "ldlt")] {
+        let v = json(&["tridiagonal", "--n", "30", "--solver", solver, "--json"]);
+        assert_eq!(v["solver"], expect);
+    }
+    assert_fails_with(
+        &["tridiagonal", "--n", "30", "--solver", "triangular"],
+        "solver triangular does not apply",
+    );
+    let v = json(&[
+        "tridiagonal",
+        "--n",
+        "1",
+        "--solver",
+        "triangular",
+        "--json",
+    ]);
+    assert_eq!(v["solver"], "triangular");
+}
+
+#[test]
+fn network_exports_read_back_and_bad_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("net.json");
+    std::fs::write(
+        &net,
+        r#"{"input": 2, "activation": "sigmoid", "y": [0.2, 0.4],
+            "layers": [{"size": 3, "inputs": [0], "group": 0},
+                       {"size": 2, "inputs": [1, 0], "group": 1}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let a = json(&[
+        "mlp",
+        "--network",
+        net.to_str().unwrap(),
+        "--train",
+        "3",
+        "--lr",
+        "0.5",
+        "--json",
+        "--export",
+        out.to_str().unwrap(),
+    ]);
+    let b = json(&["mlp", "--from", out.to_str().unwrap(), "--json"]);
+    assert_eq!(
+        a["objective"], b["objective"],
+        "re-import of a network export"
+    );
+    assert_eq!(b["problem"], "network");
+    std::fs::write(
+        &net,
+        r#"{"input": 2, "activaton": "tanh", "layers": [{"size": 1, "inputs": [0], "group": 0}]}"#,
+    )
+    .unwrap();
+    assert_fails_with(
+        &["mlp", "--network", net.to_str().unwrap()],
+        "unknown key \"activaton\"",
+    );
+    std::fs::write(
+        &net,
+        r#"{"input": 2, "layers": [{"size": 1, "inputs": [0], "group": 99999999999}]}"#,
+    )
+    .unwrap();
+    assert_fails_with(
+        &["mlp", "--network", net.to_str().unwrap()],
+        "group 99999999999",
+    );
+    std::fs::write(
+        &net,
+        r#"{"input": 2, "layers": [{"size": 99999999999, "inputs": [0], "group": 0}]}"#,
+    )
+    .unwrap();
+    assert_fails_with(&["mlp", "--network", net.to_str().unwrap()], "GB of memory");
+    std::fs::write(
+        &net,
+        r#"{"input": 2, "layers": [{"size": 1, "inputs": [0], "group": 0, "extra": 1}]}"#,
+    )
+    .unwrap();
+    assert_fails_with(
+        &["mlp", "--network", net.to_str().unwrap()],
+        "unknown field",
+    );
+    let trunc = dir.path().join("t.mtx");
+    std::fs::write(
+        &trunc,
+        "%%MatrixMarket matrix coordinate real general\n3 3 4\n1 1 1\n2 2 1\n",
+    )
+    .unwrap();
+    assert_fails_with(
+        &["inspect", trunc.to_str().unwrap()],
+        "t.mtx:5: truncated file",
+    );
+}

@@ -66,7 +66,15 @@ fn run_checks<P: AdjointProblem + Residual + DualProblem>(
     let elapsed = t.elapsed().as_secs_f64();
     let ok = partials.passes() && taylor.passes() && sensitivity <= 1e-10;
     if opts.json {
-        let part = |c: &adjoint::check::ComparedPart| json!({"max_error": c.max_error, "missing": c.missing.len(), "passes": c.passes(partials.tolerance)});
+        let entry = |m: &adjoint::check::Mismatch| json!({"row": m.row, "col": m.col, "assembled": m.assembled, "reference": m.reference, "error": m.error});
+        let part = |c: &adjoint::check::ComparedPart| {
+            json!({
+                "max_error": c.max_error,
+                "worst": c.worst.iter().map(entry).collect::<Vec<_>>(),
+                "missing": c.missing.iter().map(entry).collect::<Vec<_>>(),
+                "passes": c.passes(partials.tolerance),
+            })
+        };
         println!(
             "{}",
             json!({

@@ -35,13 +35,17 @@ fn indent(text: &str) -> String {
 
 /// Reports one file; returns the DAG error text when it is square and not a DAG.
 fn inspect_file(path: &Path, blocks: Blocks, args: &InspectArgs) -> anyhow::Result<Option<String>> {
+    if let Some(spy) = &args.spy {
+        adjoint::spy::check_spy_path(spy)?;
+    }
     let m = read_matrix(path)?.to_csc();
+    let text = if args.text { Some(text_spy(&m)?) } else { None };
     let r = structure_report(&m, blocks);
     println!("{}", path.display());
     print!("{}", indent(&report_text(&r)));
-    if args.text {
+    if let Some(text) = text {
         println!("  pattern:");
-        print!("{}", indent(&text_spy(&m)?));
+        print!("{}", indent(&text));
     } else if m.rows() <= 40 && m.cols() <= 80 {
         if let Ok(p) = text_spy(&m) {
             println!("  pattern:");
@@ -152,6 +156,13 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         Some(b) => Some(offsets("--blocks", b, m.rows)?),
         None => None,
     };
+    if rows.is_some() && args.col_blocks.is_none() && m.rows != m.cols {
+        bail!(
+            "--blocks on a {}×{} matrix needs --col-blocks for its columns",
+            m.rows,
+            m.cols
+        );
+    }
     let cols = match (&args.col_blocks, &rows) {
         (Some(c), _) => Some(offsets("--col-blocks", c, m.cols)?),
         (None, Some(r)) if m.rows == m.cols => Some(r.clone()),

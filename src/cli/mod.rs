@@ -246,9 +246,16 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Mlp(mut args)) => {
             args.path_given = std::env::args().any(|a| a == "--path" || a.starts_with("--path="));
-            match args.network.clone() {
-                Some(file) => network::run(&args, &file),
-                None => mlp::run(&args),
+            let exported_network = args.from.as_ref().filter(|dir| {
+                std::fs::read_to_string(dir.join("problem.json"))
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                    .is_some_and(|j| j.get("kind").and_then(|k| k.as_str()) == Some("network"))
+            });
+            match (args.network.clone(), exported_network.cloned()) {
+                (Some(file), _) => network::run(&args, network::Source::File(&file)),
+                (None, Some(dir)) => network::run(&args, network::Source::Export(&dir)),
+                (None, None) => mlp::run(&args),
             }
         }
         Some(Command::Check(args)) => check::run(&args),

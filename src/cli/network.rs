@@ -10,13 +10,23 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use std::path::Path;
 
-fn read(path: &Path) -> anyhow::Result<NetworkFile> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}:{}: {e}", path.display(), e.line()))
+/// Where the network comes from.
+pub enum Source<'a> {
+    /// A network file (random θ and u_0 from `--seed`).
+    File(&'a Path),
+    /// An export folder (its problem.json, theta.mtx and u0.mtx).
+    Export(&'a Path),
 }
 
-pub fn run(args: &MlpArgs, path: &Path) -> anyhow::Result<()> {
+impl Source<'_> {
+    fn display(&self) -> String {
+        match self {
+            Source::File(p) | Source::Export(p) => p.display().to_string(),
+        }
+    }
+}
+
+pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
     if args.path == "fast" && args.path_given {
         bail!("--path fast handles plain layer chains only; a network file uses the explicit engine (--path explicit)");
     }
@@ -29,8 +39,14 @@ pub fn run(args: &MlpArgs, path: &Path) -> anyhow::Result<()> {
             args.lr
         );
     }
-    let file = read(path)?;
-    let (net, mut theta) = Network::random(&file, args.seed)?;
+    let (net, mut theta) = match path {
+        Source::File(path) => {
+            let file = NetworkFile::read(path)?;
+            super::report::ensure_memory(&path.display().to_string(), file.estimated_bytes())?;
+            Network::random(&file, args.seed)?
+        }
+        Source::Export(dir) => Network::from_dir(dir)?,
+    };
     let mut ws = AdjointWorkspace::new(&net, SolverKind::Auto)?;
     for _ in 0..args.train {
         ws.evaluate(&net, &theta)?;

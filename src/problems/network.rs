@@ -31,12 +31,12 @@ use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Resi
 use crate::sparse::SlotMap;
 use crate::{Error, Result};
 use num_dual::DualNum;
-use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Deserialize;
 use sprs::CsStructure;
 
 /// One layer of a [`Network`] description.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayerSpec {
     /// Output size `n_i`.
     pub size: usize,
@@ -65,6 +65,73 @@ pub struct NetworkFile {
     /// `ρ ≥ 0` (default 0).
     #[serde(default)]
     pub regularization: Option<f64>,
+}
+
+/// Keys an exported `problem.json` adds to the network file format (accepted when reading).
+const EXPORT_KEYS: [&str; 11] = [
+    "kind",
+    "n_state",
+    "n_params",
+    "u_offsets",
+    "theta_offsets",
+    "seed",
+    "objective_value",
+    "gradient_norm",
+    "solver",
+    "objective",
+    "theta_layout",
+];
+
+impl NetworkFile {
+    /// Reads a network file; unknown keys are errors (a misspelt key would otherwise be
+    /// ignored silently), except the ones an export adds.
+    ///
+    /// # Errors
+    /// [`Error::Io`] naming the path; [`Error::Parse`] with the line for malformed JSON,
+    /// missing fields or unknown keys.
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let parse = |line: usize, message: String| Error::Parse {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| parse(e.line(), e.to_string()))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| parse(0, "expected a JSON object".into()))?;
+        let known = ["input", "layers", "activation", "y", "regularization"];
+        if let Some(k) = object
+            .keys()
+            .find(|k| !known.contains(&k.as_str()) && !EXPORT_KEYS.contains(&k.as_str()))
+        {
+            return Err(parse(
+                0,
+                format!("unknown key {k:?} (expected {})", known.join(", ")),
+            ));
+        }
+        serde_json::from_value(value).map_err(|e| parse(0, e.to_string()))
+    }
+
+    /// A rough size of everything a network of this description allocates, in bytes (for a
+    /// memory check before building it).
+    pub fn estimated_bytes(&self) -> f64 {
+        let size = |j: usize| {
+            if j == 0 {
+                self.input as f64
+            } else {
+                self.layers.get(j - 1).map_or(0.0, |l| l.size as f64)
+            }
+        };
+        let params: f64 = self
+            .layers
+            .iter()
+            .map(|l| l.size as f64 * (l.inputs.iter().map(|&j| size(j)).sum::<f64>() + 1.0))
+            .sum();
+        let state: f64 = self.layers.iter().map(|l| l.size as f64).sum();
+        100.0 * (params + state)
+    }
 }
 
 /// A general layered network problem (see the module documentation).
@@ -138,6 +205,16 @@ impl Network {
                     format!("reads layer {j}, but there are {n_layers} layers"),
                 ));
             }
+            if l.group >= n_layers {
+                return Err(Error::invalid(
+                    &name,
+                    format!(
+                        "uses group {}, but {n_layers} layers can use at most groups 0..{}",
+                        l.group,
+                        n_layers - 1
+                    ),
+                ));
+            }
             if let Some(r) = l.residual {
                 if size_of(r) != l.size {
                     return Err(Error::invalid(
@@ -151,33 +228,41 @@ impl Network {
                 }
             }
         }
-        // the DAG check, in layer terms, before any arithmetic
-        let mut g = DiGraph::<(), ()>::new();
-        let nodes: Vec<NodeIndex> = (0..=n_layers).map(|_| g.add_node(())).collect();
+        // The DAG check, in layer terms, before any arithmetic: node 0 is u_0, node k is
+        // layer k, and layer i reading j is the entry (i, j) of a layer-level ∂f/∂u.
+        let mut t = sprs::TriMat::new((n_layers + 1, n_layers + 1));
+        for k in 0..=n_layers {
+            t.add_triplet(k, k, 1.0);
+        }
         for (i, l) in layers.iter().enumerate() {
             for &j in l.inputs.iter().chain(l.residual.iter()) {
-                g.add_edge(nodes[j], nodes[i + 1], ());
+                t.add_triplet(i + 1, j, 1.0);
+                if j == i + 1 {
+                    return Err(Error::Cycle {
+                        what: "network (layers, 1-based)".into(),
+                        nodes: vec![j],
+                        blocks: Vec::new(),
+                    });
+                }
             }
         }
-        let order: Vec<usize> = match petgraph::algo::toposort(&g, None) {
-            Ok(o) => o
+        let graph: sprs::CsMat<f64> = t.to_csc();
+        let order: Vec<usize> = match crate::dag::check_dag(graph.view(), None) {
+            Ok(report) => report
+                .order
+                .to_vec()
                 .into_iter()
-                .map(|v| v.index())
                 .filter(|&v| v > 0)
                 .map(|v| v - 1)
                 .collect(),
-            Err(_) => {
-                let cycle = petgraph::algo::tarjan_scc(&g)
-                    .into_iter()
-                    .find(|c| c.len() > 1 || g.contains_edge(c[0], c[0]))
-                    .map(|c| layer_cycle(&g, &c))
-                    .unwrap_or_default();
+            Err(Error::Cycle { nodes, .. }) => {
                 return Err(Error::Cycle {
                     what: "network (layers, 1-based)".into(),
-                    nodes: cycle,
+                    nodes,
                     blocks: Vec::new(),
-                });
+                })
             }
+            Err(e) => return Err(e),
         };
         // group shapes: (rows, Σ input sizes), the same for every layer using the group
         let n_groups = layers.iter().map(|l| l.group + 1).max().unwrap_or(0);
@@ -430,7 +515,7 @@ impl Network {
         serde_json::json!({
             "kind": "network",
             "input": self.input,
-            "network": layers,
+            "layers": layers,
             "y": self.target.to_json(),
             "activation": self.activation.name(),
             "regularization": self.rho,
@@ -445,39 +530,30 @@ impl Network {
     pub fn u0(&self) -> &[f64] {
         &self.u0
     }
-}
 
-/// One cycle through the strongly connected component `scc`, as 1-based layer numbers.
-fn layer_cycle(g: &DiGraph<(), ()>, scc: &[NodeIndex]) -> Vec<usize> {
-    let start = *scc
-        .iter()
-        .min_by_key(|v| v.index())
-        .expect("non-empty component");
-    if g.contains_edge(start, start) && scc.len() == 1 {
-        return vec![start.index()];
-    }
-    let inside: std::collections::HashSet<NodeIndex> = scc.iter().copied().collect();
-    let mut parent = std::collections::HashMap::new();
-    let mut queue = std::collections::VecDeque::from([start]);
-    while let Some(v) = queue.pop_front() {
-        for w in g.neighbors(v) {
-            if w == start {
-                let mut cycle = vec![v.index()];
-                let mut x = v;
-                while x != start {
-                    x = parent[&x];
-                    cycle.push(x.index());
-                }
-                cycle.reverse();
-                return cycle;
-            }
-            if inside.contains(&w) && !parent.contains_key(&w) {
-                parent.insert(w, v);
-                queue.push_back(w);
-            }
+    /// Reads an exported network (`problem.json` in the network file format, plus
+    /// `theta.mtx` and `u0.mtx`). Returns the problem and `θ`.
+    ///
+    /// # Errors
+    /// [`Error::Io`] / [`Error::Parse`] for missing or malformed files, [`Error::Shape`] for
+    /// vectors of the wrong length, and whatever [`new`](Self::new) rejects.
+    pub fn from_dir(dir: &std::path::Path) -> Result<(Self, Vec<f64>)> {
+        let path = dir.join("problem.json");
+        let file = NetworkFile::read(&path)?;
+        let (probe, _) = Network::random(&file, 0)?;
+        let theta = crate::mtx::read_vector(dir.join("theta.mtx"))?;
+        if theta.len() != probe.n_params() {
+            return Err(Error::length(
+                dir.join("theta.mtx").display().to_string(),
+                probe.n_params(),
+                theta.len(),
+            ));
         }
+        crate::error::check_finite("theta", &theta)?;
+        let u0 = crate::mtx::read_vector(dir.join("u0.mtx"))?;
+        check_vector(&dir.join("u0.mtx").display().to_string(), &u0, file.input)?;
+        Ok((Network { u0, ..probe }, theta))
     }
-    vec![start.index()]
 }
 
 impl Problem for Network {

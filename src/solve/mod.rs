@@ -59,9 +59,11 @@ impl std::str::FromStr for SolverKind {
         match s {
             "auto" => Ok(SolverKind::Auto),
             "ldlt" => Ok(SolverKind::Ldlt),
+            "triangular" => Ok(SolverKind::Triangular),
+            "lu" => Ok(SolverKind::Lu),
             _ => Err(Error::invalid(
                 "solver",
-                format!("unknown solver {s:?} (expected auto or ldlt)"),
+                format!("unknown solver {s:?} (expected auto, triangular, ldlt or lu)"),
             )),
         }
     }

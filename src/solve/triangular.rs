@@ -176,7 +176,7 @@ impl TriangularSolver {
         match solver.order.as_slice() {
             None => solver.diag_slot = (0..cols).map(diag_in).collect::<Result<Vec<_>>>()?,
             Some(sweep) => {
-                let off_diagonal = pattern.nnz() - cols;
+                let off_diagonal = pattern.nnz().saturating_sub(cols);
                 let mut r = Reordered {
                     ptr: Vec::with_capacity(cols + 1),
                     idx: Vec::with_capacity(off_diagonal),
