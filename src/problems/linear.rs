@@ -143,8 +143,7 @@ impl Residual for ParamLinear {
 
 impl Objective for ParamLinear {
     fn objective(&self, u: &[f64], _theta: &[f64]) -> Result<f64> {
-        let cu: f64 = self.c.iter().zip(u).map(|(c, u)| c * u).sum();
-        Ok(cu * cu)
+        Ok(super::squared_output::value(&self.c, u))
     }
 
     /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`.
@@ -246,10 +245,6 @@ impl crate::check::DualProblem for ParamLinear {
         u: &[D],
         _theta: &[D],
     ) -> D {
-        let cu = u
-            .iter()
-            .zip(&self.c)
-            .fold(D::zero(), |s, (&ui, &ci)| s + ui * ci);
-        cu * cu
+        super::squared_output::dual(&self.c, u)
     }
 }

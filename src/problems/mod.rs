@@ -9,3 +9,26 @@ pub mod linear;
 pub mod mlp;
 pub mod network;
 pub mod tridiagonal;
+
+/// The seed's objective `L = (cᵀu)²`, shared by the linear-constraint problems.
+pub(crate) mod squared_output {
+    use num_dual::DualNum;
+
+    /// `(cᵀu)²`.
+    pub fn value(c: &[f64], u: &[f64]) -> f64 {
+        let cu: f64 = c.iter().zip(u).map(|(c, u)| c * u).sum();
+        cu * cu
+    }
+
+    /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`, into `out`.
+    pub fn partial_u(c: &[f64], u: &[f64], out: &mut [f64]) {
+        let cu: f64 = c.iter().zip(u).map(|(c, u)| c * u).sum();
+        out.iter_mut().zip(c).for_each(|(g, c)| *g = 2.0 * cu * c);
+    }
+
+    /// `(cᵀu)²` on dual numbers.
+    pub fn dual<D: DualNum<Primitive = f64> + Copy>(c: &[f64], u: &[D]) -> D {
+        let cu = u.iter().zip(c).fold(D::zero(), |s, (&ui, &ci)| s + ui * ci);
+        cu * cu
+    }
+}
