@@ -148,11 +148,7 @@ impl Objective for ParamLinear {
 
     /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`.
     fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
-        let cu: f64 = self.c.iter().zip(u).map(|(c, u)| c * u).sum();
-        dl_du
-            .iter_mut()
-            .zip(&self.c)
-            .for_each(|(g, c)| *g = 2.0 * cu * c);
+        super::squared_output::partial_u(&self.c, u, dl_du);
         Ok(())
     }
 
