@@ -151,6 +151,50 @@ fn gradient_time(
     }
 }
 
+/// One family: for each method, sizes double from `sizes.start()` until one gradient takes
+/// longer than `budget` or the size passes `sizes.end()`.
+#[allow(clippy::too_many_arguments)]
+fn sweep<P: crate::AdjointProblem>(
+    family: &'static str,
+    sizes: std::ops::RangeInclusive<usize>,
+    budget: Duration,
+    build: impl Fn(usize) -> Result<(P, Vec<f64>)>,
+    objective: fn(&P, &[f64]) -> f64,
+    dual: fn(&P, &[Dual64]) -> Dual64,
+    on_sample: &mut impl FnMut(&Sample),
+    samples: &mut Vec<Sample>,
+) -> Result<()> {
+    for method in Method::ALL {
+        let mut size = *sizes.start();
+        while size <= *sizes.end() {
+            let (p, theta) = build(size)?;
+            let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto)?;
+            let seconds = gradient_time(
+                method,
+                &|t| objective(&p, t),
+                &|t| dual(&p, t),
+                &mut ws,
+                &mut |w| w.evaluate(&p, &theta),
+                &theta,
+            )?;
+            let s = Sample {
+                family,
+                method,
+                size,
+                n_params: theta.len(),
+                seconds,
+            };
+            on_sample(&s);
+            samples.push(s);
+            if seconds > budget.as_secs_f64() {
+                break;
+            }
+            size *= 2;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the study: for each family and method, sizes double until one gradient takes longer
 /// than `budget` (or the size cap is reached). `on_sample` sees each sample as it comes.
 ///
@@ -161,67 +205,26 @@ pub fn study(budget: Duration, mut on_sample: impl FnMut(&Sample)) -> Result<Vec
         return Err(Error::invalid("budget", "the time budget must be positive"));
     }
     let mut samples = Vec::new();
-    for method in Method::ALL {
-        let mut n = 16usize;
-        while n <= 1 << 22 {
-            let (p, theta) = Tridiagonal::random(n, 0)?;
-            let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto)?;
-            let objective = |t: &[f64]| tridiagonal_objective::<f64>(&p, t);
-            let dual = |t: &[Dual64]| tridiagonal_objective(&p, t);
-            let seconds = gradient_time(
-                method,
-                &objective,
-                &dual,
-                &mut ws,
-                &mut |w| w.evaluate(&p, &theta),
-                &theta,
-            )?;
-            let s = Sample {
-                family: "tridiagonal",
-                method,
-                size: n,
-                n_params: theta.len(),
-                seconds,
-            };
-            on_sample(&s);
-            samples.push(s);
-            if seconds > budget.as_secs_f64() {
-                break;
-            }
-            n *= 2;
-        }
-    }
-    for method in Method::ALL {
-        let mut w = 4usize;
-        while w <= 1 << 12 {
-            let (mlp, theta) =
-                Mlp::random(&[w, w, w, 1], Activation::Tanh, Target::Scalar(0.5), 0.0, 0)?;
-            let mut ws = AdjointWorkspace::new(&mlp, SolverKind::Auto)?;
-            let objective = |t: &[f64]| mlp.objective_dual::<f64>(t);
-            let dual = |t: &[Dual64]| mlp.objective_dual(t);
-            let seconds = gradient_time(
-                method,
-                &objective,
-                &dual,
-                &mut ws,
-                &mut |ws| ws.evaluate(&mlp, &theta),
-                &theta,
-            )?;
-            let s = Sample {
-                family: "network",
-                method,
-                size: w,
-                n_params: theta.len(),
-                seconds,
-            };
-            on_sample(&s);
-            samples.push(s);
-            if seconds > budget.as_secs_f64() {
-                break;
-            }
-            w *= 2;
-        }
-    }
+    sweep(
+        "tridiagonal",
+        16..=1 << 22,
+        budget,
+        |n| Tridiagonal::random(n, 0),
+        tridiagonal_objective::<f64>,
+        tridiagonal_objective::<Dual64>,
+        &mut on_sample,
+        &mut samples,
+    )?;
+    sweep(
+        "network",
+        4..=1 << 12,
+        budget,
+        |w| Mlp::random(&[w, w, w, 1], Activation::Tanh, Target::Scalar(0.5), 0.0, 0),
+        |p, t| p.objective_dual::<f64>(t),
+        |p, t| p.objective_dual(t),
+        &mut on_sample,
+        &mut samples,
+    )?;
     Ok(samples)
 }
 
