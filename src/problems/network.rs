@@ -461,27 +461,37 @@ impl Network {
     }
 
     /// The forward pass on any number type, into `u`.
+    /// `z_i = W_g [x_{j_1}; …] + b_g` for layer `i`, inputs read from `u` (or `u_0`).
+    fn affine_generic<D: DualNum<Primitive = f64> + Copy>(
+        &self,
+        theta: &[D],
+        u0: &[D],
+        u: &[D],
+        i: usize,
+    ) -> Vec<D> {
+        let (rows, cols) = self.groups[self.layers[i].group];
+        let t0 = self.theta_offsets[self.layers[i].group];
+        let mut z: Vec<D> = theta[t0 + rows * cols..t0 + rows * (cols + 1)].to_vec();
+        for (j, off) in self.inputs_of(i) {
+            for (c, &xc) in self.source(u0, u, j).iter().enumerate() {
+                let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
+                for (zr, &w) in z.iter_mut().zip(col) {
+                    *zr += w * xc;
+                }
+            }
+        }
+        z
+    }
+
+    /// The forward pass on any number type, into `u`, in the layers' topological order.
     fn forward_generic<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D], u: &mut [D]) {
         let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
         for &i in &self.order {
-            let l = &self.layers[i];
-            let (rows, cols) = self.groups[l.group];
-            let t0 = self.theta_offsets[l.group];
-            let mut z: Vec<D> = theta[t0 + rows * cols..t0 + rows * (cols + 1)].to_vec();
-            for (j, off) in self.inputs_of(i).collect::<Vec<_>>() {
-                let x = self.source(&u0, u, j).to_vec();
-                for (c, &xc) in x.iter().enumerate() {
-                    let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
-                    for (zr, &w) in z.iter_mut().zip(col) {
-                        *zr += w * xc;
-                    }
-                }
-            }
-            let res: Option<Vec<D>> = l.residual.map(|r| self.source(&u0, u, r).to_vec());
+            let z = self.affine_generic(theta, &u0, u, i);
             for (r, zr) in z.into_iter().enumerate() {
                 let mut v = self.activation.apply_dual(zr);
-                if let Some(res) = &res {
-                    v += res[r];
+                if let Some(src) = self.layers[i].residual {
+                    v += self.source(&u0, u, src)[r];
                 }
                 u[self.u_offsets[i] + r] = v;
             }
@@ -693,17 +703,7 @@ impl crate::check::DualProblem for Network {
     fn residual_dual<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D], f: &mut [D]) {
         let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
         for (i, l) in self.layers.iter().enumerate() {
-            let (rows, cols) = self.groups[l.group];
-            let t0 = self.theta_offsets[l.group];
-            let mut z: Vec<D> = theta[t0 + rows * cols..t0 + rows * (cols + 1)].to_vec();
-            for (j, off) in self.inputs_of(i).collect::<Vec<_>>() {
-                for (c, &xc) in self.source(&u0, u, j).iter().enumerate() {
-                    let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
-                    for (zr, &w) in z.iter_mut().zip(col) {
-                        *zr += w * xc;
-                    }
-                }
-            }
+            let z = self.affine_generic(theta, &u0, u, i);
             for (r, zr) in z.into_iter().enumerate() {
                 let k = self.u_offsets[i] + r;
                 let mut v = u[k] - self.activation.apply_dual(zr);
