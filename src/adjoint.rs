@@ -40,9 +40,7 @@
 use crate::error::{check_finite, check_vector};
 use crate::problem::{AdjointProblem, JacobianSolve, Partial};
 use crate::solve::{Solver, SolverKind};
-use crate::sparse::{
-    mul_transpose_add_into, mul_transpose_add_one_per_column, one_entry_per_column, zeros_from,
-};
+use crate::sparse::{mul_transpose_add_into, zeros_from, ColumnRuns};
 use crate::{Error, Result};
 use sprs::CsMat;
 use std::time::{Duration, Instant};
@@ -71,8 +69,9 @@ pub struct AdjointWorkspace {
     n_params: usize,
     dfdu: CsMat<f64>,
     dfdtheta: CsMat<f64>,
-    /// `∂f/∂θ` has one entry per column (a network's): the gradient skips `indptr`.
-    dfdtheta_one_per_column: bool,
+    /// Runs of equal column counts of `∂f/∂θ` (one for a network's, one entry per column):
+    /// the gradient then skips `indptr`.
+    dfdtheta_runs: Option<ColumnRuns>,
     solver: Solver,
     u: Vec<f64>,
     lambda: Vec<f64>,
@@ -114,7 +113,7 @@ impl AdjointWorkspace {
             n_state: n_u,
             n_params: n_t,
             dfdu: zeros_from(dfdu_pattern, "df/du pattern")?,
-            dfdtheta_one_per_column: one_entry_per_column(&dfdtheta),
+            dfdtheta_runs: ColumnRuns::new(&dfdtheta),
             dfdtheta,
             solver,
             u: vec![0.0; n_u],
@@ -204,25 +203,18 @@ impl AdjointWorkspace {
 
         // 3. adjoint: (∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ
         let t = Instant::now();
-        for (l, g) in self.lambda.iter_mut().zip(&self.dl_du) {
-            *l = -g;
-        }
         self.solver
-            .solve_transpose_in_place(&self.dfdu, &mut self.lambda)?;
+            .solve_transpose_scaled_into(&self.dfdu, &self.dl_du, -1.0, &mut self.lambda)?;
         self.timings.adjoint_solve = t.elapsed();
 
         // 4. gradient: (∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ
         let t = Instant::now();
         let base = (!self.dl_dtheta_zero).then_some(&self.dl_dtheta[..]);
-        if self.dfdtheta_one_per_column {
-            mul_transpose_add_one_per_column(
-                &self.dfdtheta,
-                &self.lambda,
-                base,
-                &mut self.gradient,
-            );
-        } else {
-            mul_transpose_add_into(&self.dfdtheta, &self.lambda, base, &mut self.gradient);
+        match &self.dfdtheta_runs {
+            Some(runs) => {
+                runs.mul_transpose_add(&self.dfdtheta, &self.lambda, base, &mut self.gradient)
+            }
+            None => mul_transpose_add_into(&self.dfdtheta, &self.lambda, base, &mut self.gradient),
         }
         self.timings.gradient = t.elapsed();
         self.timings.total = start.elapsed();
@@ -335,5 +327,15 @@ impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
             ));
         }
         self.solver.solve_in_place(self.dfdu, rhs)
+    }
+
+    fn solve_into(&mut self, rhs: &[f64], x: &mut [f64]) -> Result<()> {
+        if !self.factored {
+            return Err(Error::invalid(
+                "state solve",
+                "solve_into called before factor_at",
+            ));
+        }
+        self.solver.solve_scaled_into(self.dfdu, rhs, 1.0, x)
     }
 }

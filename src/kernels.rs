@@ -41,35 +41,53 @@ pub fn store_scaled_streaming(dst: &mut [f64], src: &[f64], a: f64) {
     }
 }
 
-/// `y[j] = v[j] · x[idx[j]]` (a gather times a vector), with streaming stores on x86-64.
+/// `y[k] = f(k)` for every `k`, with streaming stores (and a closing [`store_fence`]) when
+/// `y` has at least [`STREAMING_THRESHOLD`] entries, plain stores otherwise.
 ///
-/// # Panics
-/// When an index is out of bounds of `x` (a programming error).
-#[inline]
-pub fn gather_mul_streaming(y: &mut [f64], v: &[f64], idx: &[usize], x: &[f64]) {
-    let n = y.len().min(v.len()).min(idx.len());
+/// `f` is called once per index, in increasing order.
+#[inline(always)]
+pub fn fill_with(y: &mut [f64], mut f: impl FnMut(usize) -> f64) {
+    let n = y.len();
     #[cfg(target_arch = "x86_64")]
-    {
+    if n >= STREAMING_THRESHOLD {
         use std::arch::x86_64::{_mm_set_pd, _mm_stream_pd};
         let head = usize::from(!(y.as_ptr() as usize).is_multiple_of(16)).min(n);
-        for k in 0..head {
-            y[k] = v[k] * x[idx[k]];
+        for (k, yk) in y[..head].iter_mut().enumerate() {
+            *yk = f(k);
         }
         let pairs = (n - head) / 2;
         for p in 0..pairs {
             let k = head + 2 * p;
-            let (a, b) = (v[k] * x[idx[k]], v[k + 1] * x[idx[k + 1]]);
-            // SAFETY: SSE2 is baseline on x86-64; `k + 1 < n ≤ y.len()` and `y[head..]` is
+            let (a, b) = (f(k), f(k + 1));
+            // SAFETY: SSE2 is baseline on x86-64; `k + 1 < n = y.len()` and `y[head..]` is
             // 16-byte aligned, so the two-lane store is in bounds and aligned.
             unsafe { _mm_stream_pd(y.as_mut_ptr().add(k), _mm_set_pd(b, a)) };
         }
-        for k in head + 2 * pairs..n {
-            y[k] = v[k] * x[idx[k]];
+        for (k, yk) in y.iter_mut().enumerate().skip(head + 2 * pairs) {
+            *yk = f(k);
         }
+        store_fence();
+        return;
+    }
+    for (k, yk) in y.iter_mut().enumerate() {
+        *yk = f(k);
+    }
+}
+
+/// `*dst = v` with a non-temporal store on x86-64 (`movnti`; a plain store elsewhere), for
+/// loops that produce one value at a time into an output larger than the caches. Callers
+/// finish with [`store_fence`].
+#[inline(always)]
+pub fn store_streaming(dst: &mut f64, v: f64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: SSE2 is baseline on x86-64; `dst` is a valid, aligned, exclusive `f64` location,
+    // and `f64` and `i64` have the same size and alignment.
+    unsafe {
+        std::arch::x86_64::_mm_stream_si64((dst as *mut f64).cast::<i64>(), v.to_bits() as i64);
     }
     #[cfg(not(target_arch = "x86_64"))]
-    for ((yk, &vk), &i) in y[..n].iter_mut().zip(v).zip(idx) {
-        *yk = vk * x[i];
+    {
+        *dst = v;
     }
 }
 

@@ -133,6 +133,16 @@ pub trait JacobianSolve {
     /// # Errors
     /// When nothing was factorized yet, or the solver meets a zero pivot.
     fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()>;
+
+    /// Writes `x = (∂f/∂u)⁻¹ rhs`, leaving `rhs` untouched (the default copies, then solves in
+    /// place; the engine's implementation avoids the copy where the solver allows).
+    ///
+    /// # Errors
+    /// As [`solve_in_place`](Self::solve_in_place).
+    fn solve_into(&mut self, rhs: &[f64], x: &mut [f64]) -> Result<()> {
+        x.copy_from_slice(rhs);
+        self.solve_in_place(x)
+    }
 }
 
 /// The state solve `θ ↦ u(θ)` with `f(u(θ), θ) = 0`.

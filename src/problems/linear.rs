@@ -211,8 +211,7 @@ impl StateSolve for ParamLinear {
         u: &mut [f64],
     ) -> Result<()> {
         jacobian.factor_at(u)?;
-        u.copy_from_slice(&self.b);
-        jacobian.solve_in_place(u)
+        jacobian.solve_into(&self.b, u)
     }
 }
 

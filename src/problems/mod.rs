@@ -16,13 +16,13 @@ pub(crate) mod squared_output {
 
     /// `(cᵀu)²`.
     pub fn value(c: &[f64], u: &[f64]) -> f64 {
-        let cu: f64 = c.iter().zip(u).map(|(c, u)| c * u).sum();
+        let cu = crate::kernels::dot(c, u);
         cu * cu
     }
 
     /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`, into `out`.
     pub fn partial_u(c: &[f64], u: &[f64], out: &mut [f64]) {
-        let cu: f64 = c.iter().zip(u).map(|(c, u)| c * u).sum();
+        let cu = crate::kernels::dot(c, u);
         out.iter_mut().zip(c).for_each(|(g, c)| *g = 2.0 * cu * c);
     }
 

@@ -32,6 +32,7 @@
 //! no per-entry index arrays are stored (it runs at n = 10⁶ in a few tens of megabytes).
 
 use crate::error::check_vector;
+use crate::kernels::fill_with;
 use crate::mtx::read_vector;
 use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
 use crate::rng::{generator, uniform};
@@ -228,22 +229,16 @@ impl Jacobians for Tridiagonal {
 
     /// Column j: `θ_{n+j−1}` (row j−1), `θ_j` (row j), `θ_{n+j}` (row j+1).
     fn fill_dfdu(&self, _u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
-        let n = self.n();
-        if n == 1 {
-            values[0] = theta[0];
-            return Ok(());
-        }
-        let (diag, off) = theta.split_at(n);
-        values[0] = diag[0];
-        values[1] = off[0];
-        for (j, v) in values[2..3 * n - 4].chunks_exact_mut(3).enumerate() {
-            let j = j + 1;
-            v[0] = off[j - 1];
-            v[1] = diag[j];
-            v[2] = off[j];
-        }
-        values[3 * n - 4] = off[n - 2];
-        values[3 * n - 3] = diag[n - 1];
+        let (diag, off) = theta.split_at(self.n());
+        // value k is entry t = (k+1) mod 3 of column j = (k+1) div 3 (column 0 lacks row −1)
+        fill_with(values, |k| {
+            let (j, t) = ((k + 1) / 3, (k + 1) % 3);
+            match t {
+                0 => off[j - 1],
+                1 => diag[j],
+                _ => off[j],
+            }
+        });
         Ok(())
     }
 
@@ -253,13 +248,9 @@ impl Jacobians for Tridiagonal {
 
     /// Column i < n: `u_i`; column n+k: `u_{k+1}` (row k), `u_k` (row k+1).
     fn fill_dfdtheta(&self, u: &[f64], _theta: &[f64], values: &mut [f64]) -> Result<()> {
-        let n = self.n();
-        let (diag, off) = values.split_at_mut(n);
-        diag.copy_from_slice(u);
-        for (k, v) in off.chunks_exact_mut(2).enumerate() {
-            v[0] = u[k + 1];
-            v[1] = u[k];
-        }
+        let (diag, off) = values.split_at_mut(self.n());
+        fill_with(diag, |i| u[i]);
+        fill_with(off, |e| u[e / 2 + 1 - e % 2]);
         Ok(())
     }
 
@@ -277,8 +268,7 @@ impl StateSolve for Tridiagonal {
         u: &mut [f64],
     ) -> Result<()> {
         jacobian.factor_at(u)?;
-        u.copy_from_slice(&self.b);
-        jacobian.solve_in_place(u)
+        jacobian.solve_into(&self.b, u)
     }
 }
 

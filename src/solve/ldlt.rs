@@ -21,6 +21,7 @@
 //! [`LdltSolver::factor`] refills the numbers with `LdlNumeric::update`, and the solves work in
 //! a preallocated buffer.
 
+use super::tridiagonal::{is_tridiagonal_pattern, TridiagonalLdlt};
 use crate::sparse::check_matrix_finite;
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure, SymmetryCheck};
@@ -87,6 +88,9 @@ enum Factors {
     Lost,
     /// `n = 1`, which `sprs-ldl` does not handle: `D = [a_00]`, `L` empty.
     Scalar(f64),
+    /// The full tridiagonal pattern in natural order: the banded kernel, no symbolic
+    /// structure and no fill (see [`super::tridiagonal`]).
+    Tridiagonal(TridiagonalLdlt),
 }
 
 /// A reusable sparse `LDLᵀ` factorization of a symmetric matrix with a fixed pattern.
@@ -121,6 +125,21 @@ impl LdltSolver {
                 .perm
                 .vec()
         };
+        if matches!(ordering, Ordering::Auto | Ordering::Natural) && is_tridiagonal_pattern(pattern)
+        {
+            // the natural order has no fill: the banded kernel does the same arithmetic as
+            // sprs-ldl on this pattern, without its general sparse bookkeeping
+            return Ok(LdltSolver {
+                n: pattern.rows(),
+                nnz: pattern.nnz(),
+                perm: None,
+                factors: Factors::Tridiagonal(TridiagonalLdlt::analyze(pattern)?),
+                valid: false,
+                work: Vec::new(),
+                cursor: Vec::new(),
+                pivot_tolerance: DEFAULT_PIVOT_TOLERANCE,
+            });
+        }
         match ordering {
             Ordering::Natural => Self::analyze_with_permutation(pattern, None),
             Ordering::ReverseCuthillMcKee => Self::analyze_with_permutation(pattern, Some(rcm())),
@@ -234,7 +253,14 @@ impl LdltSolver {
             Factors::Symbolic(s) => s.nnz(),
             Factors::Numeric(n) => n.nnz(),
             Factors::Lost | Factors::Scalar(_) => 0,
+            Factors::Tridiagonal(_) => self.n - 1,
         }
+    }
+
+    /// Whether the banded tridiagonal kernel is in use instead of `sprs-ldl` (chosen by
+    /// [`analyze`](Self::analyze) for the tridiagonal pattern).
+    pub fn is_tridiagonal(&self) -> bool {
+        matches!(self.factors, Factors::Tridiagonal(_))
     }
 
     /// Numeric factorization of `a`, which must have the analyzed pattern.
@@ -257,6 +283,11 @@ impl LdltSolver {
             self.nnz,
             "LdltSolver::factor: matrix of another pattern"
         );
+        if let Factors::Tridiagonal(t) = &mut self.factors {
+            let r = t.factor(a, what, self.pivot_tolerance);
+            self.valid = r.is_ok();
+            return r;
+        }
         let max_abs = finite_max_abs(what, a)?;
         check_values_symmetric(a, &mut self.cursor, what)?;
         self.valid = false;
@@ -271,6 +302,7 @@ impl LdltSolver {
                 let r = numeric.update(a.view());
                 (Factors::Numeric(numeric), r)
             }
+            Factors::Tridiagonal(_) => unreachable!("handled above"),
             Factors::Symbolic(symbolic) => match symbolic.factor(a.view()) {
                 Ok(numeric) => (Factors::Numeric(numeric), Ok(())),
                 Err(e) => (Factors::Lost, Err(e)),
@@ -349,6 +381,7 @@ impl LdltSolver {
                 return Ok(());
             }
             Factors::Numeric(numeric) if self.valid => numeric,
+            Factors::Tridiagonal(t) => return t.solve_in_place(rhs),
             _ => {
                 return Err(Error::invalid(
                     "LDLᵀ solve",
@@ -372,6 +405,40 @@ impl LdltSolver {
             }
         }
         Ok(())
+    }
+}
+
+impl LdltSolver {
+    /// `x = A⁻¹ (α r)` (equivalently `A⁻ᵀ (α r)`), leaving `r` untouched; the tridiagonal
+    /// kernel does it without copying `r`.
+    ///
+    /// # Errors
+    /// As [`solve_in_place`](Self::solve_in_place).
+    ///
+    /// # Panics
+    /// When `r` or `x` does not have length `n` (a programming error).
+    #[track_caller]
+    pub fn solve_scaled_into(&mut self, r: &[f64], alpha: f64, x: &mut [f64]) -> Result<()> {
+        if let Factors::Tridiagonal(t) = &self.factors {
+            return t.solve_scaled_into(r, alpha, x);
+        }
+        scale_into(r, alpha, x);
+        self.solve_in_place(x)
+    }
+}
+
+/// `x = α r`.
+#[track_caller]
+pub(crate) fn scale_into(r: &[f64], alpha: f64, x: &mut [f64]) {
+    assert_eq!(
+        r.len(),
+        x.len(),
+        "right-hand side and solution lengths differ"
+    );
+    if alpha == 1.0 {
+        x.copy_from_slice(r);
+    } else {
+        x.iter_mut().zip(r).for_each(|(x, r)| *x = alpha * r);
     }
 }
 

@@ -17,6 +17,7 @@
 pub mod ldlt;
 pub mod lu;
 pub mod triangular;
+pub mod tridiagonal;
 
 use crate::dag::check_dag;
 use crate::{Error, Result};
@@ -196,6 +197,47 @@ impl Solver {
             Backend::Ldlt(s) => s.solve_in_place(rhs),
             Backend::Triangular(s) => s.solve_in_place(a, rhs),
             Backend::Lu(s) => s.solve_in_place(rhs),
+        }
+    }
+
+    /// `x = A⁻¹ (α r)`, leaving `r` untouched (no copy of `r` where the backend allows).
+    ///
+    /// # Errors
+    /// As [`solve_in_place`](Self::solve_in_place).
+    pub fn solve_scaled_into(
+        &mut self,
+        a: &CsMat<f64>,
+        r: &[f64],
+        alpha: f64,
+        x: &mut [f64],
+    ) -> Result<()> {
+        match &mut self.backend {
+            Backend::Ldlt(s) => s.solve_scaled_into(r, alpha, x),
+            _ => {
+                ldlt::scale_into(r, alpha, x);
+                self.solve_in_place(a, x)
+            }
+        }
+    }
+
+    /// `x = A⁻ᵀ (α r)`, leaving `r` untouched (no copy of `r` where the backend allows).
+    ///
+    /// # Errors
+    /// As [`solve_transpose_in_place`](Self::solve_transpose_in_place).
+    pub fn solve_transpose_scaled_into(
+        &mut self,
+        a: &CsMat<f64>,
+        r: &[f64],
+        alpha: f64,
+        x: &mut [f64],
+    ) -> Result<()> {
+        match &mut self.backend {
+            // A is symmetric.
+            Backend::Ldlt(s) => s.solve_scaled_into(r, alpha, x),
+            _ => {
+                ldlt::scale_into(r, alpha, x);
+                self.solve_transpose_in_place(a, x)
+            }
         }
     }
 

@@ -1,0 +1,242 @@
+//! `LDLᵀ` of a symmetric tridiagonal matrix: the banded kernel behind
+//! [`LdltSolver`](super::LdltSolver) when `∂f/∂u` has exactly the tridiagonal pattern.
+//!
+//! For `A` with diagonal `a_k` and off-diagonal `s_k = a_{k+1,k} = a_{k,k+1}` (n × n), the
+//! factorization has no fill and no symbolic structure beyond `n`:
+//!
+//! ```text
+//!     A = L D Lᵀ,   D = diag(d_0, …, d_{n−1}),   L = I + Σ_k l_k e_{k+1} e_kᵀ,
+//!
+//!     d_0 = a_0,    l_k = s_k / d_k,    d_{k+1} = a_{k+1} − l_k s_k       (k = 0 … n−2)
+//! ```
+//!
+//! (LAPACK's `dpttrf`, without its positive-definiteness requirement: pivots of either sign are
+//! accepted as long as `|d_k| > tol · max|a_ij|`.) A solve `A x = r` is one forward and one
+//! backward recurrence,
+//!
+//! ```text
+//!     y_0 = r_0,          y_{k+1} = r_{k+1} − l_k y_k
+//!     x_{n−1} = y_{n−1}/d_{n−1},   x_k = y_k / d_k − l_k x_{k+1}
+//! ```
+//!
+//! and, `A` being symmetric, the same factors solve the adjoint system `Aᵀλ = r`.
+//!
+//! The kernel reads the values of the CSC matrix in place: for the tridiagonal pattern,
+//! column `j` stores rows `j−1, j, j+1`, so the values are the triplets
+//! `(a_j, s_j, s_j)` = `(a_{jj}, a_{j+1,j}, a_{j,j+1})` at offsets `3j, 3j+1, 3j+2`, then
+//! `a_{n−1}` at `3n − 3`. The checks that `sprs-ldl` lacks (finite values, exact symmetry
+//! `a_{j+1,j} = a_{j,j+1}`, pivot size) are fused into the factorization loop.
+
+use crate::kernels::{store_fence, store_streaming, STREAMING_THRESHOLD};
+use crate::sparse::check_matrix_finite;
+use crate::{Error, Result};
+use sprs::{CsMat, CsStructure};
+
+/// Whether `pattern` is exactly the full symmetric tridiagonal CSC pattern of its size
+/// (column `j` holds rows `j−1, j, j+1`, clipped to the matrix), which
+/// [`TridiagonalLdlt`] requires.
+pub fn is_tridiagonal_pattern(pattern: &CsStructure) -> bool {
+    let (n, cols) = pattern.shape();
+    if n != cols || !pattern.is_csc() || n < 2 || pattern.nnz() != 3 * n - 2 {
+        return false;
+    }
+    let indptr = pattern.indptr();
+    let indices = pattern.indices();
+    let base = indptr.index(0);
+    (0..n).all(|j| {
+        let (lo, hi) = (j.saturating_sub(1), (j + 2).min(n));
+        let (start, end) = (indptr.index(j) - base, indptr.index(j + 1) - base);
+        end - start == hi - lo && indices[start..end].iter().copied().eq(lo..hi)
+    })
+}
+
+/// The `LDLᵀ` factors of a symmetric tridiagonal matrix (n ≥ 2), refilled in place for new
+/// values.
+#[derive(Debug, Clone)]
+pub struct TridiagonalLdlt {
+    n: usize,
+    /// `1 / d_k`, k = 0 … n−1.
+    inv_d: Vec<f64>,
+    /// `l_k`, k = 0 … n−2.
+    l: Vec<f64>,
+    valid: bool,
+}
+
+impl TridiagonalLdlt {
+    /// Storage for an n × n matrix with the pattern checked by [`is_tridiagonal_pattern`].
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when the pattern is not the tridiagonal one.
+    pub fn analyze(pattern: &CsStructure) -> Result<Self> {
+        if !is_tridiagonal_pattern(pattern) {
+            return Err(Error::invalid(
+                "tridiagonal LDLᵀ",
+                "the pattern is not the full symmetric tridiagonal pattern (n ≥ 2)",
+            ));
+        }
+        let n = pattern.rows();
+        Ok(TridiagonalLdlt {
+            n,
+            inv_d: vec![0.0; n],
+            l: vec![0.0; n - 1],
+            valid: false,
+        })
+    }
+
+    /// The pivots `d_k` of the last successful factorization.
+    pub fn pivots(&self) -> impl Iterator<Item = f64> + '_ {
+        self.inv_d.iter().map(|v| 1.0 / v)
+    }
+
+    /// Numeric factorization of `a` (the analyzed pattern with new values).
+    ///
+    /// # Errors
+    /// [`Error::NonFiniteEntry`] for a NaN or infinite value; [`Error::NotSymmetric`] when
+    /// `a_{k+1,k} ≠ a_{k,k+1}`; [`Error::SingularPivot`] when `|d_k| ≤ tol · max|a_ij|`
+    /// (the first such `k`).
+    ///
+    /// # Panics
+    /// When `a` does not have the analyzed size and number of entries (a programming error).
+    #[track_caller]
+    pub fn factor(&mut self, a: &CsMat<f64>, what: &str, pivot_tolerance: f64) -> Result<()> {
+        let n = self.n;
+        assert!(
+            a.rows() == n && a.nnz() == 3 * n - 2,
+            "TridiagonalLdlt::factor: matrix of another pattern"
+        );
+        self.valid = false;
+        let v = a.data();
+        // One pass: the recurrence (serial, latency-bound) with the independent reductions
+        // riding along; a wrong value is located afterwards, off the fast path.
+        let (mut bad, mut asymmetric, mut nan_pivot) = (false, false, false);
+        let (mut max_abs, mut min_pivot) = (0.0f64, f64::INFINITY);
+        let mut d = v[0];
+        let stream = n >= STREAMING_THRESHOLD;
+        for (k, (inv, l)) in self.inv_d.iter_mut().zip(self.l.iter_mut()).enumerate() {
+            let (a, s, t, next) = (v[3 * k], v[3 * k + 1], v[3 * k + 2], v[3 * k + 3]);
+            bad |= !(a.is_finite() & s.is_finite() & t.is_finite());
+            asymmetric |= s != t;
+            max_abs = max_abs.max(a.abs()).max(s.abs());
+            min_pivot = min_pivot.min(d.abs());
+            nan_pivot |= d.is_nan();
+            // the chain d_k → d_{k+1} is one division and one subtraction; 1/d_k and l_k are
+            // computed beside it (the divider is pipelined)
+            let r = 1.0 / d;
+            if stream {
+                store_streaming(inv, r);
+                store_streaming(l, s * r);
+            } else {
+                *inv = r;
+                *l = s * r;
+            }
+            d = next - (s * s) / d;
+        }
+        store_fence();
+        let last = v[3 * n - 3];
+        bad |= !last.is_finite();
+        max_abs = max_abs.max(last.abs());
+        min_pivot = min_pivot.min(d.abs());
+        nan_pivot |= d.is_nan();
+        self.inv_d[n - 1] = 1.0 / d;
+
+        if bad {
+            check_matrix_finite(what, a)?;
+        }
+        if asymmetric {
+            let k = (0..n - 1)
+                .find(|&k| v[3 * k + 1] != v[3 * k + 2])
+                .unwrap_or(0);
+            return Err(Error::NotSymmetric {
+                what: what.to_string(),
+                row: k + 1,
+                col: k,
+                value: v[3 * k + 1],
+                mirror: v[3 * k + 2],
+            });
+        }
+        let tolerance = pivot_tolerance * max_abs;
+        if nan_pivot || min_pivot <= tolerance {
+            let (index, pivot) = self
+                .pivots()
+                .enumerate()
+                .find(|(_, d)| d.is_nan() || d.abs() <= tolerance)
+                .unwrap_or((0, f64::NAN));
+            return Err(Error::SingularPivot {
+                what: what.to_string(),
+                index,
+                pivot,
+                tolerance,
+            });
+        }
+        self.valid = true;
+        Ok(())
+    }
+
+    /// Solves `A x = rhs` (equivalently `Aᵀ x = rhs`) in place: one forward and one backward
+    /// recurrence. Allocates nothing.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when no successful factorization is available.
+    ///
+    /// # Panics
+    /// When `rhs.len() != n` (a programming error).
+    #[track_caller]
+    pub fn solve_in_place(&self, rhs: &mut [f64]) -> Result<()> {
+        assert_eq!(rhs.len(), self.n, "TridiagonalLdlt::solve_in_place: length");
+        self.check_valid()?;
+        let mut y = rhs[0];
+        for (x, &l) in rhs[1..].iter_mut().zip(&self.l) {
+            y = *x - l * y;
+            *x = y;
+        }
+        self.backward(rhs);
+        Ok(())
+    }
+
+    /// `x = A⁻¹ (α r)` without modifying `r`: the forward recurrence reads `r` and writes
+    /// `x`, so no copy of the right-hand side is made. Allocates nothing.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] when no successful factorization is available.
+    ///
+    /// # Panics
+    /// When `r` or `x` does not have length `n` (a programming error).
+    #[track_caller]
+    pub fn solve_scaled_into(&self, r: &[f64], alpha: f64, x: &mut [f64]) -> Result<()> {
+        assert!(
+            r.len() == self.n && x.len() == self.n,
+            "TridiagonalLdlt::solve_scaled_into: length"
+        );
+        self.check_valid()?;
+        let mut y = alpha * r[0];
+        x[0] = y;
+        for ((xk, &rk), &l) in x[1..].iter_mut().zip(&r[1..]).zip(&self.l) {
+            y = alpha * rk - l * y;
+            *xk = y;
+        }
+        self.backward(x);
+        Ok(())
+    }
+
+    fn check_valid(&self) -> Result<()> {
+        if self.valid {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "LDLᵀ solve",
+                "no successful factorization to solve with",
+            ))
+        }
+    }
+
+    /// `x ← D⁻¹ L⁻ᵀ x`: `x_{n−1} = y_{n−1}/d_{n−1}`, `x_k = y_k/d_k − l_k x_{k+1}`.
+    fn backward(&self, x: &mut [f64]) {
+        let n = self.n;
+        let mut next = x[n - 1] * self.inv_d[n - 1];
+        x[n - 1] = next;
+        for ((xk, &inv), &l) in x[..n - 1].iter_mut().zip(&self.inv_d).zip(&self.l).rev() {
+            next = *xk * inv - l * next;
+            *xk = next;
+        }
+    }
+}
