@@ -181,8 +181,7 @@ impl AdjointWorkspace {
             problem.fill_dfdu(&self.u, theta, self.dfdu.data_mut())?;
         }
         problem.fill_dfdtheta(&self.u, theta, self.dfdtheta.data_mut())?;
-        self.objective = problem.objective(&self.u, theta)?;
-        problem.objective_partial_u(&self.u, theta, &mut self.dl_du)?;
+        self.objective = problem.objective_with_partial_u(&self.u, theta, &mut self.dl_du)?;
         match problem.objective_partial_theta(&self.u, theta, &mut self.dl_dtheta)? {
             Partial::Written => self.dl_dtheta_zero = false,
             Partial::Zero => {

@@ -64,6 +64,18 @@ pub trait Objective: Problem {
     /// Whatever the problem finds wrong with `u` or `θ`.
     fn objective_partial_u(&self, u: &[f64], theta: &[f64], dl_du: &mut [f64]) -> Result<()>;
 
+    /// `L(u, θ)` and `(∂L/∂u)ᵀ` in one call (what the engine uses). The default calls
+    /// [`objective`](Self::objective) and [`objective_partial_u`](Self::objective_partial_u);
+    /// a problem may override it to share their work (one pass over `u` instead of two).
+    ///
+    /// # Errors
+    /// As the two methods.
+    fn objective_with_partial_u(&self, u: &[f64], theta: &[f64], dl_du: &mut [f64]) -> Result<f64> {
+        let value = self.objective(u, theta)?;
+        self.objective_partial_u(u, theta, dl_du)?;
+        Ok(value)
+    }
+
     /// Writes the partial gradient `(∂L/∂θ)ᵀ` (length `n_θ`) and returns
     /// [`Partial::Written`], or leaves the slice alone and returns [`Partial::Zero`] when
     /// `∂L/∂θ = 0` at this point (the engine then skips it: for a network without

@@ -186,7 +186,9 @@ pub fn mul_transpose_into(m: &CsMat<f64>, x: &[f64], y: &mut [f64]) {
 /// A network's `∂f/∂θ` is one run (one entry per column); the tridiagonal problem's is two
 /// (n columns of one entry, n − 1 of two). Within a run of `c` entries per column, column `j`
 /// is `data[s + c·j ..][..c]` with the rows `indices[s + c·j ..][..c]`, so the product is a
-/// fixed-length gather per column: no loop bounds to load, no branch per column.
+/// fixed-length gather per column: no loop bounds to load, no branch per column. The plan keeps
+/// its own copy of the row indices as `u32` (half the bytes of `usize`), since the product is
+/// bound by memory traffic for large matrices.
 ///
 /// # Example
 /// ```
@@ -207,15 +209,17 @@ pub fn mul_transpose_into(m: &CsMat<f64>, x: &[f64], y: &mut [f64]) {
 pub struct ColumnRuns {
     /// `(entries per column, number of columns)`, in column order.
     runs: Vec<(usize, usize)>,
+    /// Row indices, as in the matrix.
+    rows: Vec<u32>,
     shape: (usize, usize),
-    nnz: usize,
 }
 
 impl ColumnRuns {
     /// The runs of a CSC matrix, or `None` when there are so many (more than one per 16
-    /// columns, plus four) that the plain column loop is as good.
+    /// columns, plus four) that the plain column loop is as good, or when a row index does not
+    /// fit in `u32`.
     pub fn new(m: &CsMat<f64>) -> Option<Self> {
-        if !m.is_csc() {
+        if !m.is_csc() || u32::try_from(m.rows()).is_err() {
             return None;
         }
         let limit = m.cols() / 16 + 4;
@@ -234,8 +238,9 @@ impl ColumnRuns {
         }
         Some(ColumnRuns {
             runs,
+            // every index is below `rows`, which fits in u32
+            rows: m.indices().iter().map(|&i| i as u32).collect(),
             shape: m.shape(),
-            nnz: m.nnz(),
         })
     }
 
@@ -259,7 +264,7 @@ impl ColumnRuns {
         y: &mut [f64],
     ) {
         assert!(
-            m.is_csc() && m.shape() == self.shape && m.nnz() == self.nnz,
+            m.is_csc() && m.shape() == self.shape && m.nnz() == self.rows.len(),
             "ColumnRuns used with a matrix of another pattern"
         );
         assert_eq!(x.len(), m.rows());
@@ -267,7 +272,7 @@ impl ColumnRuns {
         if let Some(b) = base {
             assert_eq!(b.len(), m.cols());
         }
-        let (_, indices, data) = m.view().into_raw_storage();
+        let (indices, data) = (&self.rows[..], m.data());
         let (mut col, mut entry) = (0, 0);
         for &(count, len) in &self.runs {
             let y = &mut y[col..col + len];
@@ -284,7 +289,7 @@ impl ColumnRuns {
                     let dot = idx[s..s + count]
                         .iter()
                         .zip(&val[s..s + count])
-                        .map(|(&i, &v)| v * x[i])
+                        .map(|(&i, &v)| v * x[i as usize])
                         .sum::<f64>();
                     base.map_or(0.0, |b| b[j]) + dot
                 }),
@@ -297,13 +302,13 @@ impl ColumnRuns {
 
 /// One run of columns with `C` entries each: `y_j = base_j + Σ_{t<C} val[Cj+t] x[idx[Cj+t]]`.
 #[inline(always)]
-fn run<const C: usize>(idx: &[usize], val: &[f64], x: &[f64], base: Option<&[f64]>, y: &mut [f64]) {
+fn run<const C: usize>(idx: &[u32], val: &[f64], x: &[f64], base: Option<&[f64]>, y: &mut [f64]) {
     let (idx, val) = (idx.as_chunks::<C>().0, val.as_chunks::<C>().0);
     let column = |j: usize| {
         let (i, v) = (&idx[j], &val[j]);
         let mut s = 0.0;
         for t in 0..C {
-            s += v[t] * x[i[t]];
+            s += v[t] * x[i[t] as usize];
         }
         s
     };

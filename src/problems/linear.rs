@@ -152,6 +152,17 @@ impl Objective for ParamLinear {
         Ok(())
     }
 
+    fn objective_with_partial_u(
+        &self,
+        u: &[f64],
+        _theta: &[f64],
+        dl_du: &mut [f64],
+    ) -> Result<f64> {
+        Ok(super::squared_output::value_and_partial_u(
+            &self.c, u, dl_du,
+        ))
+    }
+
     /// `∂L/∂θ = 0`: `L` depends on `θ` only through `u`.
     fn objective_partial_theta(
         &self,

@@ -26,6 +26,13 @@ pub(crate) mod squared_output {
         out.iter_mut().zip(c).for_each(|(g, c)| *g = 2.0 * cu * c);
     }
 
+    /// `(cᵀu)²`, and `2 (cᵀu) c` into `out`, with one product `cᵀu`.
+    pub fn value_and_partial_u(c: &[f64], u: &[f64], out: &mut [f64]) -> f64 {
+        let cu = crate::kernels::dot(c, u);
+        out.iter_mut().zip(c).for_each(|(g, c)| *g = 2.0 * cu * c);
+        cu * cu
+    }
+
     /// `(cᵀu)²` on dual numbers.
     pub fn dual<D: DualNum<Primitive = f64> + Copy>(c: &[f64], u: &[D]) -> D {
         let cu = u.iter().zip(c).fold(D::zero(), |s, (&ui, &ci)| s + ui * ci);

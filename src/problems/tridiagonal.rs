@@ -32,7 +32,7 @@
 //! no per-entry index arrays are stored (it runs at n = 10⁶ in a few tens of megabytes).
 
 use crate::error::check_vector;
-use crate::kernels::fill_with;
+use crate::kernels::{fill_with, store_fence, store_streaming, STREAMING_THRESHOLD};
 use crate::mtx::read_vector;
 use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
 use crate::rng::{generator, uniform};
@@ -211,6 +211,17 @@ impl Objective for Tridiagonal {
         Ok(())
     }
 
+    fn objective_with_partial_u(
+        &self,
+        u: &[f64],
+        _theta: &[f64],
+        dl_du: &mut [f64],
+    ) -> Result<f64> {
+        Ok(super::squared_output::value_and_partial_u(
+            &self.c, u, dl_du,
+        ))
+    }
+
     /// `∂L/∂θ = 0`: `L` depends on `θ` only through `u`.
     fn objective_partial_theta(
         &self,
@@ -229,16 +240,30 @@ impl Jacobians for Tridiagonal {
 
     /// Column j: `θ_{n+j−1}` (row j−1), `θ_j` (row j), `θ_{n+j}` (row j+1).
     fn fill_dfdu(&self, _u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
-        let (diag, off) = theta.split_at(self.n());
-        // value k is entry t = (k+1) mod 3 of column j = (k+1) div 3 (column 0 lacks row −1)
-        fill_with(values, |k| {
-            let (j, t) = ((k + 1) / 3, (k + 1) % 3);
-            match t {
-                0 => off[j - 1],
-                1 => diag[j],
-                _ => off[j],
+        let n = self.n();
+        if n == 1 {
+            values[0] = theta[0];
+            return Ok(());
+        }
+        let (diag, off) = theta.split_at(n);
+        let stream = values.len() >= STREAMING_THRESHOLD;
+        let put = |v: &mut f64, x: f64| {
+            if stream {
+                store_streaming(v, x)
+            } else {
+                *v = x
             }
-        });
+        };
+        put(&mut values[0], diag[0]);
+        put(&mut values[1], off[0]);
+        for (j, v) in values[2..3 * n - 4].chunks_exact_mut(3).enumerate() {
+            put(&mut v[0], off[j]);
+            put(&mut v[1], diag[j + 1]);
+            put(&mut v[2], off[j + 1]);
+        }
+        put(&mut values[3 * n - 4], off[n - 2]);
+        put(&mut values[3 * n - 3], diag[n - 1]);
+        store_fence();
         Ok(())
     }
 
