@@ -38,6 +38,7 @@
 //! ```
 
 use crate::error::{check_finite, check_vector};
+use crate::parallel::{join_if, PARALLEL_THRESHOLD};
 use crate::problem::{AdjointProblem, JacobianSolve, Partial};
 use crate::solve::{Solver, SolverKind};
 use crate::sparse::{mul_transpose_add_into, zeros_from, ColumnRuns};
@@ -174,37 +175,56 @@ impl AdjointWorkspace {
         self.timings.state_solve = state_total.saturating_sub(assemble + factor);
         check_finite("u", &self.u)?;
 
-        // 2. assemble (∂f/∂u only when the state solve's factorization cannot be reused)
-        let t = Instant::now();
-        let refactor = !factored || problem.dfdu_depends_on_u();
-        if refactor {
+        // 2. ∂f/∂u again only when the state solve's factorization cannot be reused
+        if !factored || problem.dfdu_depends_on_u() {
+            let t = Instant::now();
             problem.fill_dfdu(&self.u, theta, self.dfdu.data_mut())?;
-        }
-        problem.fill_dfdtheta(&self.u, theta, self.dfdtheta.data_mut())?;
-        self.objective = problem.objective_with_partial_u(&self.u, theta, &mut self.dl_du)?;
-        match problem.objective_partial_theta(&self.u, theta, &mut self.dl_dtheta)? {
-            Partial::Written => self.dl_dtheta_zero = false,
-            Partial::Zero => {
-                if !self.dl_dtheta_zero {
-                    self.dl_dtheta.fill(0.0);
-                    self.dl_dtheta_zero = true;
-                }
-            }
-        }
-        assemble += t.elapsed();
-        if refactor {
+            assemble += t.elapsed();
             let t = Instant::now();
             self.solver.factor(&self.dfdu, "df/du")?;
             factor += t.elapsed();
         }
-        self.timings.assemble = assemble;
         self.timings.factor = factor;
 
-        // 3. adjoint: (∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ
-        let t = Instant::now();
-        self.solver
-            .solve_transpose_scaled_into(&self.dfdu, &self.dl_du, -1.0, &mut self.lambda)?;
-        self.timings.adjoint_solve = t.elapsed();
+        // 2–3. ∂f/∂θ on one thread; the objective, its partials and the adjoint solve
+        // (∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ on the other (they share nothing but u and θ)
+        let u = &self.u[..];
+        let parallel = self.dfdtheta.nnz() >= PARALLEL_THRESHOLD;
+        let dfdtheta = self.dfdtheta.data_mut();
+        let (dl_du, dl_dtheta, lambda) = (&mut self.dl_du, &mut self.dl_dtheta, &mut self.lambda);
+        let (dl_dtheta_zero, solver, dfdu) =
+            (&mut self.dl_dtheta_zero, &mut self.solver, &self.dfdu);
+        let (filled, adjoint) = join_if(
+            parallel,
+            || {
+                let t = Instant::now();
+                problem
+                    .fill_dfdtheta(u, theta, dfdtheta)
+                    .map(|()| t.elapsed())
+            },
+            || -> Result<(f64, Duration, Duration)> {
+                let t = Instant::now();
+                let objective = problem.objective_with_partial_u(u, theta, dl_du)?;
+                match problem.objective_partial_theta(u, theta, dl_dtheta)? {
+                    Partial::Written => *dl_dtheta_zero = false,
+                    Partial::Zero => {
+                        if !*dl_dtheta_zero {
+                            dl_dtheta.fill(0.0);
+                            *dl_dtheta_zero = true;
+                        }
+                    }
+                }
+                let partials = t.elapsed();
+                let t = Instant::now();
+                solver.solve_transpose_scaled_into(dfdu, dl_du, -1.0, lambda)?;
+                Ok((objective, partials, t.elapsed()))
+            },
+        );
+        let fill_time = filled?;
+        let (objective, partials, adjoint_time) = adjoint?;
+        self.objective = objective;
+        self.timings.assemble = assemble + fill_time + partials;
+        self.timings.adjoint_solve = adjoint_time;
 
         // 4. gradient: (∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ
         let t = Instant::now();

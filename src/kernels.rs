@@ -46,10 +46,17 @@ pub fn store_scaled_streaming(dst: &mut [f64], src: &[f64], a: f64) {
 ///
 /// `f` is called once per index, in increasing order.
 #[inline(always)]
-pub fn fill_with(y: &mut [f64], mut f: impl FnMut(usize) -> f64) {
+pub fn fill_with(y: &mut [f64], f: impl FnMut(usize) -> f64) {
+    fill_with_mode(y, y.len() >= STREAMING_THRESHOLD, f)
+}
+
+/// [`fill_with`] with the choice of streaming stores made by the caller (for a large output
+/// written in pieces).
+#[inline(always)]
+pub fn fill_with_mode(y: &mut [f64], stream: bool, mut f: impl FnMut(usize) -> f64) {
     let n = y.len();
     #[cfg(target_arch = "x86_64")]
-    if n >= STREAMING_THRESHOLD {
+    if stream {
         use std::arch::x86_64::{_mm_set_pd, _mm_stream_pd};
         let head = usize::from(!(y.as_ptr() as usize).is_multiple_of(16)).min(n);
         for (k, yk) in y[..head].iter_mut().enumerate() {
@@ -69,6 +76,7 @@ pub fn fill_with(y: &mut [f64], mut f: impl FnMut(usize) -> f64) {
         store_fence();
         return;
     }
+    let _ = stream;
     for (k, yk) in y.iter_mut().enumerate() {
         *yk = f(k);
     }

@@ -55,6 +55,7 @@ pub mod export;
 pub mod inspect;
 pub mod kernels;
 pub mod mtx;
+pub mod parallel;
 pub mod problem;
 pub mod problems;
 pub mod rng;

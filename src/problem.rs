@@ -172,6 +172,9 @@ pub trait StateSolve: Problem {
 }
 
 /// Everything the adjoint engine needs; implemented for every type with the four traits.
-pub trait AdjointProblem: Objective + Jacobians + StateSolve {}
+///
+/// `Sync` because an evaluation shares the problem between two threads: `∂f/∂θ` is filled on
+/// one while the adjoint solve runs on the other ([`crate::parallel`]).
+pub trait AdjointProblem: Objective + Jacobians + StateSolve + Sync {}
 
-impl<T: Objective + Jacobians + StateSolve> AdjointProblem for T {}
+impl<T: Objective + Jacobians + StateSolve + Sync> AdjointProblem for T {}

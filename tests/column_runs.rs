@@ -61,6 +61,60 @@ fn runs_match_the_column_loop_and_a_dense_product() {
     }
 }
 
+/// Values `1, 2, 3, …` on a pattern.
+fn with_values(p: sprs::CsStructure) -> CsMat<f64> {
+    let n = p.nnz();
+    let (shape, (indptr, indices, _)) = (p.shape(), p.into_raw_storage());
+    CsMat::new_csc(shape, indptr, indices, (1..=n).map(|v| v as f64).collect())
+}
+
+#[test]
+fn banded_columns_form_shifted_segments_that_read_no_indices() {
+    use adjoint::problems::tridiagonal::dfdtheta_pattern;
+    for n in [1, 2, 9, 40] {
+        let m = with_values(dfdtheta_pattern(n));
+        let plan = ColumnRuns::new(&m).unwrap();
+        let expected_shifted = if n >= 9 { 2 * n - 1 } else { 0 };
+        assert_eq!(plan.shifted_columns(), expected_shifted, "n = {n}");
+        let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.3).sin()).collect();
+        let mut y = vec![f64::NAN; 2 * n - 1];
+        plan.mul_transpose_add(&m, &x, None, &mut y);
+        let reference = dense_mul_transpose(&m, &x, None);
+        assert_eq!(y.len(), reference.len());
+        for (a, b) in y.iter().zip(&reference) {
+            assert!((a - b).abs() <= 1e-14 * b.abs().max(1.0));
+        }
+    }
+    // a band interrupted by a gap and a short stretch: shifted, listed, shifted
+    let mut t = TriMat::new((30, 30));
+    for j in 0..30 {
+        let row = match j {
+            0..=11 => j,       // shifted
+            12..=14 => 29 - j, // listed (going down)
+            _ => j - 10,       // shifted again
+        };
+        t.add_triplet(row, j, 1.0 + j as f64);
+        if j >= 15 {
+            t.add_triplet(row + 3, j, -(j as f64));
+        }
+    }
+    let m: CsMat<f64> = t.to_csc();
+    let plan = ColumnRuns::new(&m).unwrap();
+    let kinds: Vec<(usize, usize, bool)> = plan
+        .segments()
+        .iter()
+        .map(|s| (s.count, s.len, s.first_rows.is_some()))
+        .collect();
+    assert_eq!(kinds, vec![(1, 12, true), (1, 3, false), (2, 15, true)]);
+    let x: Vec<f64> = (0..30).map(|i| 1.0 / (1.0 + i as f64)).collect();
+    let base: Vec<f64> = (0..30).map(|j| j as f64).collect();
+    let mut y = vec![0.0; 30];
+    plan.mul_transpose_add(&m, &x, Some(&base), &mut y);
+    for (a, b) in y.iter().zip(dense_mul_transpose(&m, &x, Some(&base))) {
+        assert!((a - b).abs() <= 1e-14 * b.abs(), "{a} vs {b}");
+    }
+}
+
 #[test]
 fn irregular_patterns_get_no_plan() {
     // alternating 1, 2, 1, 2, … entries: one run per column

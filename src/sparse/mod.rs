@@ -9,6 +9,10 @@
 //!         | . d . |        data    = [a, b, d, c]
 //! ```
 
+mod column_runs;
+
+pub use column_runs::{ColumnRuns, Segment};
+
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure};
 
@@ -178,144 +182,6 @@ pub fn mul_transpose_add_into(m: &CsMat<f64>, x: &[f64], base: Option<&[f64]>, y
 #[track_caller]
 pub fn mul_transpose_into(m: &CsMat<f64>, x: &[f64], y: &mut [f64]) {
     mul_transpose_add_into(m, x, None, y)
-}
-
-/// The columns of a CSC matrix grouped into runs of consecutive columns that store the same
-/// number of entries: a plan for `Mᵀx` that never reads `indptr`.
-///
-/// A network's `∂f/∂θ` is one run (one entry per column); the tridiagonal problem's is two
-/// (n columns of one entry, n − 1 of two). Within a run of `c` entries per column, column `j`
-/// is `data[s + c·j ..][..c]` with the rows `indices[s + c·j ..][..c]`, so the product is a
-/// fixed-length gather per column: no loop bounds to load, no branch per column. The plan keeps
-/// its own copy of the row indices as `u32` (half the bytes of `usize`), since the product is
-/// bound by memory traffic for large matrices.
-///
-/// # Example
-/// ```
-/// use adjoint::sparse::ColumnRuns;
-/// use sprs::TriMat;
-/// let mut t = TriMat::new((2, 3));
-/// for (i, j, v) in [(0, 0, 1.0), (1, 1, 2.0), (0, 2, 3.0), (1, 2, 4.0)] {
-///     t.add_triplet(i, j, v);
-/// }
-/// let m: sprs::CsMat<f64> = t.to_csc();
-/// let runs = ColumnRuns::new(&m).unwrap();
-/// assert_eq!(runs.runs(), &[(1, 2), (2, 1)]); // 2 columns of 1 entry, then 1 of 2
-/// let mut y = [0.0; 3];
-/// runs.mul_transpose_add(&m, &[10.0, 100.0], None, &mut y);
-/// assert_eq!(y, [10.0, 200.0, 430.0]);
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnRuns {
-    /// `(entries per column, number of columns)`, in column order.
-    runs: Vec<(usize, usize)>,
-    /// Row indices, as in the matrix.
-    rows: Vec<u32>,
-    shape: (usize, usize),
-}
-
-impl ColumnRuns {
-    /// The runs of a CSC matrix, or `None` when there are so many (more than one per 16
-    /// columns, plus four) that the plain column loop is as good, or when a row index does not
-    /// fit in `u32`.
-    pub fn new(m: &CsMat<f64>) -> Option<Self> {
-        if !m.is_csc() || u32::try_from(m.rows()).is_err() {
-            return None;
-        }
-        let limit = m.cols() / 16 + 4;
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for w in m.indptr().raw_storage().windows(2) {
-            let count = w[1] - w[0];
-            match runs.last_mut() {
-                Some((c, len)) if *c == count => *len += 1,
-                _ => {
-                    if runs.len() == limit {
-                        return None;
-                    }
-                    runs.push((count, 1));
-                }
-            }
-        }
-        Some(ColumnRuns {
-            runs,
-            // every index is below `rows`, which fits in u32
-            rows: m.indices().iter().map(|&i| i as u32).collect(),
-            shape: m.shape(),
-        })
-    }
-
-    /// `(entries per column, number of columns)` for each run, in column order.
-    pub fn runs(&self) -> &[(usize, usize)] {
-        &self.runs
-    }
-
-    /// `y ← base + Mᵀ x`, as [`mul_transpose_add_into`], for the matrix the plan was made from
-    /// (same pattern, any values). Large outputs are written with streaming stores.
-    ///
-    /// # Panics
-    /// When `m` does not have the plan's shape and number of entries, or on mismatched lengths
-    /// (programming errors).
-    #[track_caller]
-    pub fn mul_transpose_add(
-        &self,
-        m: &CsMat<f64>,
-        x: &[f64],
-        base: Option<&[f64]>,
-        y: &mut [f64],
-    ) {
-        assert!(
-            m.is_csc() && m.shape() == self.shape && m.nnz() == self.rows.len(),
-            "ColumnRuns used with a matrix of another pattern"
-        );
-        assert_eq!(x.len(), m.rows());
-        assert_eq!(y.len(), m.cols());
-        if let Some(b) = base {
-            assert_eq!(b.len(), m.cols());
-        }
-        let (indices, data) = (&self.rows[..], m.data());
-        let (mut col, mut entry) = (0, 0);
-        for &(count, len) in &self.runs {
-            let y = &mut y[col..col + len];
-            let base = base.map(|b| &b[col..col + len]);
-            let idx = &indices[entry..entry + count * len];
-            let val = &data[entry..entry + count * len];
-            match count {
-                1 => run::<1>(idx, val, x, base, y),
-                2 => run::<2>(idx, val, x, base, y),
-                3 => run::<3>(idx, val, x, base, y),
-                4 => run::<4>(idx, val, x, base, y),
-                _ => crate::kernels::fill_with(y, |j| {
-                    let s = count * j;
-                    let dot = idx[s..s + count]
-                        .iter()
-                        .zip(&val[s..s + count])
-                        .map(|(&i, &v)| v * x[i as usize])
-                        .sum::<f64>();
-                    base.map_or(0.0, |b| b[j]) + dot
-                }),
-            }
-            col += len;
-            entry += count * len;
-        }
-    }
-}
-
-/// One run of columns with `C` entries each: `y_j = base_j + Σ_{t<C} val[Cj+t] x[idx[Cj+t]]`.
-#[inline(always)]
-fn run<const C: usize>(idx: &[u32], val: &[f64], x: &[f64], base: Option<&[f64]>, y: &mut [f64]) {
-    let (idx, val) = (idx.as_chunks::<C>().0, val.as_chunks::<C>().0);
-    let column = |j: usize| {
-        let (i, v) = (&idx[j], &val[j]);
-        let mut s = 0.0;
-        for t in 0..C {
-            s += v[t] * x[i[t] as usize];
-        }
-        s
-    };
-    match base {
-        Some(b) => crate::kernels::fill_with(y, |j| b[j] + column(j)),
-        None => crate::kernels::fill_with(y, column),
-    }
 }
 
 /// The first stored entry `(row, col, k)` of a square CSC matrix whose mirror `(col, row)` is
