@@ -279,3 +279,60 @@ fn a_chain_has_n_levels_and_a_zero_or_missing_diagonal_is_singular() {
         Err(Error::SingularPivot { index: 1, .. })
     ));
 }
+
+#[test]
+fn non_finite_entries_in_natural_order_are_found_by_the_solves() {
+    // lower triangular in natural order: the factor defers the O(nnz) check to the solves
+    let n = 6;
+    let mut t = TriMat::new((n, n));
+    for i in 0..n {
+        t.add_triplet(i, i, 2.0);
+        if i > 0 {
+            t.add_triplet(i, i - 1, -1.0);
+        }
+        if i > 2 {
+            t.add_triplet(i, i - 3, 0.5);
+        }
+    }
+    let good: CsMat<f64> = t.to_csc();
+    let r = check_dag(good.view(), None).unwrap();
+    assert!(r.lower_triangular);
+    let mut s = TriangularSolver::new(&pattern(&good), r.order).unwrap();
+    for (row, col, value) in [
+        (4, 3, f64::NAN),
+        (5, 2, f64::INFINITY),
+        (1, 0, f64::NEG_INFINITY),
+    ] {
+        let mut m = good.clone();
+        *m.get_mut(row, col).unwrap() = value;
+        s.factor(&m, "J").unwrap();
+        // a zero right-hand side: Inf · 0 is NaN, still caught
+        for rhs in [vec![1.0; n], vec![0.0; n]] {
+            let mut x = rhs.clone();
+            match s.solve_in_place(&m, &mut x) {
+                Err(Error::NonFiniteEntry { row: r, col: c, .. }) => assert_eq!((r, c), (row, col)),
+                other => {
+                    panic!("forward: expected NonFiniteEntry at ({row}, {col}), got {other:?}")
+                }
+            }
+            let mut x = rhs.clone();
+            match s.solve_transpose_in_place(&m, &mut x) {
+                Err(Error::NonFiniteEntry { row: r, col: c, .. }) => assert_eq!((r, c), (row, col)),
+                other => {
+                    panic!("transpose: expected NonFiniteEntry at ({row}, {col}), got {other:?}")
+                }
+            }
+        }
+    }
+    // a non-finite diagonal entry only divides: the factor itself reports it
+    let mut m = good.clone();
+    *m.get_mut(3, 3).unwrap() = f64::INFINITY;
+    assert!(matches!(
+        s.factor(&m, "J"),
+        Err(Error::NonFiniteEntry { row: 3, col: 3, .. })
+    ));
+    s.factor(&good, "J").unwrap();
+    let mut x = vec![1.0; n];
+    s.solve_in_place(&good, &mut x).unwrap();
+    assert!(x.iter().all(|v| v.is_finite()));
+}

@@ -53,6 +53,11 @@ pub struct TriangularSolver {
     diag_slot: Vec<usize>,
     unit: bool,
     valid: bool,
+    /// Natural order: the off-diagonal values were not checked by `factor`; a solve whose
+    /// result is not finite looks for the culprit (see [`TriangularSolver::factor`]).
+    deferred_check: bool,
+    /// The matrix's name from the last `factor`, for that error.
+    what: String,
 }
 
 /// `Σ v_e x_{i_e}` over one run of entries.
@@ -165,6 +170,8 @@ impl TriangularSolver {
                 .map_err(|_| missing_diagonal(j))
         };
         let mut solver = TriangularSolver {
+            deferred_check: false,
+            what: String::new(),
             n: cols,
             nnz: pattern.nnz(),
             layout: None,
@@ -206,8 +213,15 @@ impl TriangularSolver {
     /// exactly the identity, and (for a non-natural order) refreshes the reordered values.
     /// Nothing is factorized.
     ///
+    /// In natural order the finiteness of the off-diagonal values is checked by the solves
+    /// instead: the transposed sweep (the adjoint solve) uses every entry in one product, so a
+    /// NaN or infinity makes its result non-finite, and only then is the matrix searched; the
+    /// `O(nnz)` pass is saved on every evaluation. The forward sweep skips zero unknowns, so it
+    /// checks in full.
+    ///
     /// # Errors
-    /// [`Error::NonFiniteEntry`]; [`Error::SingularPivot`] for a zero diagonal entry.
+    /// [`Error::NonFiniteEntry`] (a diagonal entry, or in a non-natural order any entry);
+    /// [`Error::SingularPivot`] for a zero diagonal entry.
     ///
     /// # Panics
     /// When `a` does not have the prepared pattern size (a programming error).
@@ -224,7 +238,16 @@ impl TriangularSolver {
             "TriangularSolver::factor: matrix of another size"
         );
         self.valid = false;
-        crate::sparse::check_matrix_finite(what, a)?;
+        if self.what != what {
+            self.what = what.to_string();
+        }
+        // The reordered layout copies every value anyway, so it checks them here. In natural
+        // order the O(nnz) check is deferred to the solves (see above); diagonal entries,
+        // which only divide, are checked below.
+        self.deferred_check = self.layout.is_none();
+        if !self.deferred_check {
+            crate::sparse::check_matrix_finite(what, a)?;
+        }
         let data = a.data();
         let diagonal = |k: usize| -> (usize, f64) {
             match &self.layout {
@@ -235,6 +258,14 @@ impl TriangularSolver {
         let mut unit = true;
         for k in 0..self.n {
             let (j, v) = diagonal(k);
+            if !v.is_finite() {
+                return Err(Error::NonFiniteEntry {
+                    what: what.to_string(),
+                    row: j,
+                    col: j,
+                    value: v,
+                });
+            }
             if v == 0.0 {
                 return Err(Error::SingularPivot {
                     what: what.to_string(),
@@ -269,6 +300,15 @@ impl TriangularSolver {
         &self.order
     }
 
+    /// The deferred finiteness check of `factor` after a transposed sweep (which uses every
+    /// entry): only when the result is not finite.
+    fn deferred(&self, a: &CsMat<f64>, x: &[f64]) -> Result<()> {
+        if self.deferred_check && !x.iter().fold(true, |ok, v| ok & v.is_finite()) {
+            crate::sparse::check_matrix_finite(&self.what, a)?;
+        }
+        Ok(())
+    }
+
     fn check_ready(&self, a: &CsMat<f64>, rhs: &[f64]) -> Result<()> {
         if !self.valid {
             return Err(Error::invalid(
@@ -284,7 +324,8 @@ impl TriangularSolver {
     /// Solves `Aᵀ x = rhs` in place by the reverse-topological sweep. Allocates nothing.
     ///
     /// # Errors
-    /// When [`factor`](Self::factor) did not succeed on this matrix.
+    /// When [`factor`](Self::factor) did not succeed on this matrix; [`Error::NonFiniteEntry`]
+    /// when the result is not finite because of a NaN or infinite entry of `a`.
     ///
     /// # Panics
     /// When `a` or `rhs` have the wrong size (a programming error).
@@ -299,13 +340,14 @@ impl TriangularSolver {
                 natural_transpose(ptr, idx, val, &self.diag_slot, self.unit, rhs);
             }
         }
-        Ok(())
+        self.deferred(a, rhs)
     }
 
     /// Solves `A x = rhs` in place by the topological sweep. Allocates nothing.
     ///
     /// # Errors
-    /// When [`factor`](Self::factor) did not succeed on this matrix.
+    /// When [`factor`](Self::factor) did not succeed on this matrix; [`Error::NonFiniteEntry`]
+    /// when the result is not finite because of a NaN or infinite entry of `a`.
     ///
     /// # Panics
     /// When `a` or `rhs` have the wrong size (a programming error).
@@ -319,6 +361,11 @@ impl TriangularSolver {
                 assert_eq!(ptr[0], 0, "matrix views with an offset are not supported");
                 natural_forward(ptr, idx, val, &self.diag_slot, self.unit, rhs);
             }
+        }
+        // this sweep skips the columns of zero unknowns, so a bad entry there would not show
+        // in the result: the deferred check is done in full
+        if self.deferred_check {
+            crate::sparse::check_matrix_finite(&self.what, a)?;
         }
         Ok(())
     }
