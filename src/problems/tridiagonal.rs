@@ -34,6 +34,7 @@
 use crate::error::check_vector;
 use crate::kernels::{fill_with, store_fence, store_streaming, STREAMING_THRESHOLD};
 use crate::mtx::read_vector;
+use crate::parallel::{join_if, PARALLEL_THRESHOLD};
 use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
 use crate::rng::{generator, uniform};
 use crate::{Error, Result};
@@ -241,29 +242,21 @@ impl Jacobians for Tridiagonal {
     /// Column j: `θ_{n+j−1}` (row j−1), `θ_j` (row j), `θ_{n+j}` (row j+1).
     fn fill_dfdu(&self, _u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
         let n = self.n();
-        if n == 1 {
-            values[0] = theta[0];
-            return Ok(());
-        }
         let (diag, off) = theta.split_at(n);
         let stream = values.len() >= STREAMING_THRESHOLD;
-        let put = |v: &mut f64, x: f64| {
-            if stream {
-                store_streaming(v, x)
-            } else {
-                *v = x
-            }
-        };
-        put(&mut values[0], diag[0]);
-        put(&mut values[1], off[0]);
-        for (j, v) in values[2..3 * n - 4].chunks_exact_mut(3).enumerate() {
-            put(&mut v[0], off[j]);
-            put(&mut v[1], diag[j + 1]);
-            put(&mut v[2], off[j + 1]);
+        // columns [0, h) are values[..3h − 1] (column 0 has two entries): two halves, two
+        // threads for large n
+        let h = n / 2;
+        if h >= 1 && values.len() >= PARALLEL_THRESHOLD {
+            let (first, second) = values.split_at_mut(3 * h - 1);
+            join_if(
+                true,
+                || fill_columns(first, diag, off, 0..h, stream),
+                || fill_columns(second, diag, off, h..n, stream),
+            );
+        } else {
+            fill_columns(values, diag, off, 0..n, stream);
         }
-        put(&mut values[3 * n - 4], off[n - 2]);
-        put(&mut values[3 * n - 3], diag[n - 1]);
-        store_fence();
         Ok(())
     }
 
@@ -282,6 +275,37 @@ impl Jacobians for Tridiagonal {
     fn dfdu_depends_on_u(&self) -> bool {
         false
     }
+}
+
+/// Writes the values of columns `cols` of `A(θ)` (storage order: `off[j−1]`, `diag[j]`,
+/// `off[j]`, clipped at the borders) into `out`, which starts at the first of them.
+fn fill_columns(
+    out: &mut [f64],
+    diag: &[f64],
+    off: &[f64],
+    cols: std::ops::Range<usize>,
+    stream: bool,
+) {
+    let n = diag.len();
+    let mut slots = out.iter_mut();
+    let mut put = |x: f64| {
+        let v = slots.next().expect("values sized by the pattern");
+        if stream {
+            store_streaming(v, x)
+        } else {
+            *v = x
+        }
+    };
+    for j in cols {
+        if j > 0 {
+            put(off[j - 1]);
+        }
+        put(diag[j]);
+        if j + 1 < n {
+            put(off[j]);
+        }
+    }
+    store_fence();
 }
 
 impl StateSolve for Tridiagonal {
