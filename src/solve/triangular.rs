@@ -352,7 +352,7 @@ impl TriangularSolver {
     /// # Panics
     /// When `a` or `rhs` have the wrong size (a programming error).
     #[track_caller]
-    pub fn solve_in_place(&self, a: &CsMat<f64>, rhs: &mut [f64]) -> Result<()> {
+    pub fn solve_in_place(&mut self, a: &CsMat<f64>, rhs: &mut [f64]) -> Result<()> {
         self.check_ready(a, rhs)?;
         match &self.layout {
             Some(r) => r.forward(self.unit, rhs),
@@ -363,9 +363,10 @@ impl TriangularSolver {
             }
         }
         // this sweep skips the columns of zero unknowns, so a bad entry there would not show
-        // in the result: the deferred check is done in full
+        // in the result: the deferred check is done in full, once per factorization
         if self.deferred_check {
             crate::sparse::check_matrix_finite(&self.what, a)?;
+            self.deferred_check = false;
         }
         Ok(())
     }
