@@ -3,7 +3,7 @@
 //! - [`check_partials`]: compares the assembled `∂f/∂u`, `∂f/∂θ`, `(∂L/∂u)ᵀ`, `(∂L/∂θ)ᵀ`
 //!   column by column against a reference — forward-mode dual numbers when the problem
 //!   implements [`DualProblem`] ([`Reference::Dual`], exact to rounding), central finite
-//!   differences of [`Residual`] and [`Objective`] otherwise ([`Reference::FiniteDifferences`]).
+//!   differences of [`Residual`] and [`Objective`](crate::problem::Objective) otherwise ([`Reference::FiniteDifferences`]).
 //!   It reports the worst entries and every entry that is nonzero in the reference but missing
 //!   from the assembled pattern.
 //! - [`taylor_test`]: for a direction `δ`, the remainder `|L(θ + hδ) − L(θ) − h ∇L·δ|` of a

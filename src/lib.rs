@@ -26,7 +26,8 @@
 //! - [`problem`]: the traits a user implements (sizes, residual, objective, sparse partials
 //!   with their patterns, state solve).
 //! - [`adjoint`]: the generic gradient and its reusable [`AdjointWorkspace`].
-//! - [`solve`]: the linear solvers for `∂f/∂u` (sparse `LDLᵀ`), chosen by [`SolverKind`].
+//! - [`solve`]: the linear solvers for `∂f/∂u` (sparse `LDLᵀ` with a banded kernel for the
+//!   tridiagonal pattern, triangular sweeps for DAGs, `LU`), chosen by [`SolverKind`].
 //! - [`problems`]: built-in problems (the seed's tridiagonal problem, general parametrized
 //!   linear constraints).
 //! - [`mtx`] and [`export`]: Matrix Market reading and writing, export folders.
@@ -34,7 +35,8 @@
 //! - [`check`]: verification (partials against dual numbers or finite differences, the
 //!   Taylor test, forward sensitivities).
 //! - [`dag`]: the DAG check of `∂f/∂u`; [`spy`]: spy plots; [`structured`]: lazy operators.
-//! - [`sparse`], [`kernels`], [`rng`]: utilities.
+//! - [`sparse`] (including the gradient plan [`sparse::ColumnRuns`]), [`kernels`],
+//!   [`parallel`] (the two-thread fork/join of an evaluation), [`rng`]: utilities.
 //!
 //! ## Example
 //! ```

@@ -4,7 +4,7 @@
 //! | solver                     | applies when `∂f/∂u` is        | adjoint solve                        |
 //! |----------------------------|--------------------------------|--------------------------------------|
 //! | [`SolverKind::Triangular`] | a DAG (triangular up to a permutation) | one reverse-topological sweep, no factorization |
-//! | [`SolverKind::Ldlt`]       | symmetric                      | `P A Pᵀ = L D Lᵀ`, then `Aᵀ = A`       |
+//! | [`SolverKind::Ldlt`]       | symmetric                      | `P A Pᵀ = L D Lᵀ`, then `Aᵀ = A` (banded kernel for the tridiagonal pattern) |
 //! | [`SolverKind::Lu`]         | any square, nonsingular        | `P A Q = L U`, then `Uᵀ Lᵀ` solves     |
 //!
 //! [`SolverKind::Auto`] inspects the pattern once: a symmetric pattern with off-diagonal
