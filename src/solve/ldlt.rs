@@ -32,10 +32,12 @@ use sprs_ldl::{LdlNumeric, LdlSymbolic};
 pub enum Ordering {
     /// The natural order when it causes no fill; otherwise whichever of AMD and reverse
     /// Cuthill–McKee gives the factor with fewer entries (the symbolic analyses are computed
-    /// once, at analysis time).
+    /// once, at analysis time). The exact tridiagonal pattern gets the banded kernel of
+    /// [`super::tridiagonal`] instead of sprs-ldl.
     #[default]
     Auto,
-    /// No permutation (best for banded matrices already in band order, e.g. tridiagonal).
+    /// No permutation, always through sprs-ldl (best for banded matrices already in band
+    /// order).
     Natural,
     /// Reverse Cuthill–McKee (sprs), the `sprs-ldl` default.
     ReverseCuthillMcKee,
@@ -125,8 +127,7 @@ impl LdltSolver {
                 .perm
                 .vec()
         };
-        if matches!(ordering, Ordering::Auto | Ordering::Natural) && is_tridiagonal_pattern(pattern)
-        {
+        if ordering == Ordering::Auto && is_tridiagonal_pattern(pattern) {
             // the natural order has no fill: the banded kernel does the same arithmetic as
             // sprs-ldl on this pattern, without its general sparse bookkeeping
             return Ok(LdltSolver {
