@@ -51,7 +51,9 @@ use std::time::{Duration, Instant};
 pub struct Timings {
     /// State solve, excluding the assembly and factorization it asked for.
     pub state_solve: Duration,
-    /// Filling `∂f/∂u`, `∂f/∂θ` and the objective's partials.
+    /// Filling `∂f/∂u`, `∂f/∂θ` and the objective's partials. The `∂f/∂θ` fill runs
+    /// concurrently with the adjoint solve for large problems ([`crate::parallel`]), so the
+    /// phases can add up to more than [`total`](Self::total).
     pub assemble: Duration,
     /// Numeric factorization of `∂f/∂u` (including its checks).
     pub factor: Duration,

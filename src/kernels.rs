@@ -10,7 +10,7 @@ pub const STREAMING_THRESHOLD: usize = 1 << 20;
 
 /// `dst[k] = a · src[k]`, with non-temporal stores on x86-64 (a plain loop elsewhere).
 #[inline]
-pub fn store_scaled_streaming(dst: &mut [f64], src: &[f64], a: f64) {
+pub(crate) fn store_scaled_streaming(dst: &mut [f64], src: &[f64], a: f64) {
     let n = dst.len().min(src.len());
     #[cfg(target_arch = "x86_64")]
     {
@@ -84,9 +84,10 @@ pub fn fill_with_mode(y: &mut [f64], stream: bool, mut f: impl FnMut(usize) -> f
 
 /// `*dst = v` with a non-temporal store on x86-64 (`movnti`; a plain store elsewhere), for
 /// loops that produce one value at a time into an output larger than the caches. Callers
-/// finish with [`store_fence`].
+/// must issue [`store_fence`] before the memory is read or handed to another thread (which is
+/// why this is crate-private; [`fill_with`] fences by itself).
 #[inline(always)]
-pub fn store_streaming(dst: &mut f64, v: f64) {
+pub(crate) fn store_streaming(dst: &mut f64, v: f64) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: SSE2 is baseline on x86-64; `dst` is a valid, aligned, exclusive `f64` location,
     // and `f64` and `i64` have the same size and alignment.

@@ -141,3 +141,27 @@ fn streaming_outputs_are_exact() {
     mul_transpose_add_into(&m, &x, Some(&base), &mut z);
     assert_eq!(y, z);
 }
+
+#[test]
+fn long_runs_of_empty_columns_write_the_base() {
+    // 12 empty columns between two bands (a parameter that enters only L gives one)
+    let mut t = TriMat::new((10, 32));
+    for j in 0..10 {
+        t.add_triplet(j, j, 1.0 + j as f64);
+        t.add_triplet(j, 22 + j, 2.0);
+    }
+    let m: CsMat<f64> = t.to_csc();
+    let plan = ColumnRuns::new(&m).unwrap();
+    assert_eq!(plan.runs(), vec![(1, 10), (0, 12), (1, 10)]);
+    assert!(plan
+        .segments()
+        .iter()
+        .all(|s| s.count > 0 || s.first_rows.is_none()));
+    let x: Vec<f64> = (0..10).map(|i| i as f64).collect();
+    let base: Vec<f64> = (0..32).map(|j| -(j as f64)).collect();
+    for b in [None, Some(&base[..])] {
+        let mut y = vec![f64::NAN; 32];
+        plan.mul_transpose_add(&m, &x, b, &mut y);
+        assert_eq!(y, dense_mul_transpose(&m, &x, b));
+    }
+}

@@ -20,6 +20,10 @@
 //! The symbolic analysis (ordering, elimination tree, column counts) is done once per pattern;
 //! [`LdltSolver::factor`] refills the numbers with `LdlNumeric::update`, and the solves work in
 //! a preallocated buffer.
+//!
+//! For exactly the tridiagonal pattern (with [`Ordering::Auto`]) the factorization is done by
+//! the banded kernel of [`super::tridiagonal`] instead (no fill, no symbolic structure), with
+//! the same checks fused into its single pass and the same typed errors.
 
 use super::tridiagonal::{is_tridiagonal_pattern, TridiagonalLdlt};
 use crate::sparse::check_matrix_finite;
@@ -128,8 +132,8 @@ impl LdltSolver {
                 .vec()
         };
         if ordering == Ordering::Auto && is_tridiagonal_pattern(pattern) {
-            // the natural order has no fill: the banded kernel does the same arithmetic as
-            // sprs-ldl on this pattern, without its general sparse bookkeeping
+            // the natural order has no fill: the banded kernel computes the same factorization
+            // as sprs-ldl on this pattern (to rounding), without its general sparse bookkeeping
             return Ok(LdltSolver {
                 n: pattern.rows(),
                 nnz: pattern.nnz(),

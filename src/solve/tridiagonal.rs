@@ -156,15 +156,23 @@ impl TridiagonalLdlt {
         }
         let tolerance = pivot_tolerance * max_abs;
         if nan_pivot || min_pivot <= tolerance {
-            let (index, pivot) = self
-                .pivots()
-                .enumerate()
-                .find(|(_, d)| d.is_nan() || d.abs() <= tolerance)
-                .unwrap_or((0, f64::NAN));
+            // off the fast path: redo the recurrence to name the first small pivot exactly
+            let mut d = v[0];
+            let mut first = (n - 1, d);
+            for k in 0..n {
+                if d.is_nan() || d.abs() <= tolerance {
+                    first = (k, d);
+                    break;
+                }
+                if k + 1 < n {
+                    let s = v[3 * k + 1];
+                    d = v[3 * k + 3] - (s * s) / d;
+                }
+            }
             return Err(Error::SingularPivot {
                 what: what.to_string(),
-                index,
-                pivot,
+                index: first.0,
+                pivot: first.1,
                 tolerance,
             });
         }

@@ -100,7 +100,8 @@ impl ColumnRuns {
         // column j continues a shifted stretch ending at column j − 1
         let continues = |j: usize| {
             let (prev, cur) = (column(j - 1), column(j));
-            cur.len() == prev.len()
+            !cur.is_empty()
+                && cur.len() == prev.len()
                 && cur.len() <= MAX_SHIFTED
                 && cur.iter().zip(prev).all(|(&r, &p)| r == p + 1)
         };
