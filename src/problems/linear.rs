@@ -13,7 +13,7 @@
 //! [`Tridiagonal`](super::tridiagonal::Tridiagonal) is the same problem without index arrays.
 
 use crate::error::check_vector;
-use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
+use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::sparse::SlotMap;
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure};
@@ -141,38 +141,7 @@ impl Residual for ParamLinear {
     }
 }
 
-impl Objective for ParamLinear {
-    fn objective(&self, u: &[f64], _theta: &[f64]) -> Result<f64> {
-        Ok(super::squared_output::value(&self.c, u))
-    }
-
-    /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`.
-    fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
-        super::squared_output::partial_u(&self.c, u, dl_du);
-        Ok(())
-    }
-
-    fn objective_with_partial_u(
-        &self,
-        u: &[f64],
-        _theta: &[f64],
-        dl_du: &mut [f64],
-    ) -> Result<f64> {
-        Ok(super::squared_output::value_and_partial_u(
-            &self.c, u, dl_du,
-        ))
-    }
-
-    /// `∂L/∂θ = 0`: `L` depends on `θ` only through `u`.
-    fn objective_partial_theta(
-        &self,
-        _u: &[f64],
-        _theta: &[f64],
-        _dl_dtheta: &mut [f64],
-    ) -> Result<Partial> {
-        Ok(Partial::Zero)
-    }
-}
+super::squared_output_objective!(ParamLinear);
 
 impl Jacobians for ParamLinear {
     fn dfdu_pattern(&self) -> CsStructure {

@@ -10,6 +10,51 @@ pub mod mlp;
 pub mod network;
 pub mod tridiagonal;
 
+/// Implements [`Objective`](crate::problem::Objective) as the seed's `L = (cᵀu)²` for a type
+/// with a field `c: Vec<f64>` (the linear-constraint problems).
+macro_rules! squared_output_objective {
+    ($problem:ty) => {
+        impl $crate::problem::Objective for $problem {
+            fn objective(&self, u: &[f64], _theta: &[f64]) -> $crate::Result<f64> {
+                Ok($crate::problems::squared_output::value(&self.c, u))
+            }
+
+            /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`.
+            fn objective_partial_u(
+                &self,
+                u: &[f64],
+                _theta: &[f64],
+                dl_du: &mut [f64],
+            ) -> $crate::Result<()> {
+                $crate::problems::squared_output::partial_u(&self.c, u, dl_du);
+                Ok(())
+            }
+
+            fn objective_with_partial_u(
+                &self,
+                u: &[f64],
+                _theta: &[f64],
+                dl_du: &mut [f64],
+            ) -> $crate::Result<f64> {
+                Ok($crate::problems::squared_output::value_and_partial_u(
+                    &self.c, u, dl_du,
+                ))
+            }
+
+            /// `∂L/∂θ = 0`: `L` depends on `θ` only through `u`.
+            fn objective_partial_theta(
+                &self,
+                _u: &[f64],
+                _theta: &[f64],
+                _dl_dtheta: &mut [f64],
+            ) -> $crate::Result<$crate::problem::Partial> {
+                Ok($crate::problem::Partial::Zero)
+            }
+        }
+    };
+}
+pub(crate) use squared_output_objective;
+
 /// The seed's objective `L = (cᵀu)²`, shared by the linear-constraint problems.
 pub(crate) mod squared_output {
     use num_dual::DualNum;

@@ -35,7 +35,7 @@ use crate::error::check_vector;
 use crate::kernels::{fill_with, store_fence, store_streaming, STREAMING_THRESHOLD};
 use crate::mtx::read_vector;
 use crate::parallel::{join_if, PARALLEL_THRESHOLD};
-use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
+use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::rng::{generator, uniform};
 use crate::{Error, Result};
 use sprs::CsStructure;
@@ -201,38 +201,7 @@ impl Residual for Tridiagonal {
     }
 }
 
-impl Objective for Tridiagonal {
-    fn objective(&self, u: &[f64], _theta: &[f64]) -> Result<f64> {
-        Ok(super::squared_output::value(&self.c, u))
-    }
-
-    /// `(∂L/∂u)ᵀ = 2 (cᵀu) c`.
-    fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
-        super::squared_output::partial_u(&self.c, u, dl_du);
-        Ok(())
-    }
-
-    fn objective_with_partial_u(
-        &self,
-        u: &[f64],
-        _theta: &[f64],
-        dl_du: &mut [f64],
-    ) -> Result<f64> {
-        Ok(super::squared_output::value_and_partial_u(
-            &self.c, u, dl_du,
-        ))
-    }
-
-    /// `∂L/∂θ = 0`: `L` depends on `θ` only through `u`.
-    fn objective_partial_theta(
-        &self,
-        _u: &[f64],
-        _theta: &[f64],
-        _dl_dtheta: &mut [f64],
-    ) -> Result<Partial> {
-        Ok(Partial::Zero)
-    }
-}
+super::squared_output_objective!(Tridiagonal);
 
 impl Jacobians for Tridiagonal {
     fn dfdu_pattern(&self) -> CsStructure {

@@ -211,13 +211,7 @@ impl Solver {
         alpha: f64,
         x: &mut [f64],
     ) -> Result<()> {
-        match &mut self.backend {
-            Backend::Ldlt(s) => s.solve_scaled_into(r, alpha, x),
-            _ => {
-                ldlt::scale_into(r, alpha, x);
-                self.solve_in_place(a, x)
-            }
-        }
+        self.scaled_into(a, r, alpha, x, false)
     }
 
     /// `x = A⁻ᵀ (α r)`, leaving `r` untouched (no copy of `r` where the backend allows).
@@ -231,12 +225,27 @@ impl Solver {
         alpha: f64,
         x: &mut [f64],
     ) -> Result<()> {
+        self.scaled_into(a, r, alpha, x, true)
+    }
+
+    fn scaled_into(
+        &mut self,
+        a: &CsMat<f64>,
+        r: &[f64],
+        alpha: f64,
+        x: &mut [f64],
+        transpose: bool,
+    ) -> Result<()> {
         match &mut self.backend {
-            // A is symmetric.
+            // A is symmetric: the same solve either way, without a copy of r
             Backend::Ldlt(s) => s.solve_scaled_into(r, alpha, x),
             _ => {
                 ldlt::scale_into(r, alpha, x);
-                self.solve_transpose_in_place(a, x)
+                if transpose {
+                    self.solve_transpose_in_place(a, x)
+                } else {
+                    self.solve_in_place(a, x)
+                }
             }
         }
     }
