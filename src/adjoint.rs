@@ -72,8 +72,8 @@ pub struct AdjointWorkspace {
     n_params: usize,
     dfdu: CsMat<f64>,
     dfdtheta: CsMat<f64>,
-    /// Runs of equal column counts of `∂f/∂θ` (one for a network's, one entry per column):
-    /// the gradient then skips `indptr`.
+    /// The gradient plan of `∂f/∂θ` (column segments, no `indptr`), or `None` for a pattern
+    /// too irregular for one.
     dfdtheta_runs: Option<ColumnRuns>,
     solver: Solver,
     u: Vec<f64>,
