@@ -19,7 +19,7 @@
 //! offsets are given, the same cycle in block terms.
 
 use crate::{Error, Result};
-use petgraph::algo::{tarjan_scc, toposort};
+use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
 use sprs::{CsMat, CsMatView};
 use std::collections::VecDeque;
@@ -252,17 +252,21 @@ fn count_levels(m: CsMatView<'_, f64>, order: &TopologicalOrder) -> usize {
 }
 
 /// One cycle, in edge order, of a graph known to have one.
+///
+/// Iterative throughout (petgraph's `kosaraju_scc` walks with explicit stacks; its
+/// `tarjan_scc` recurses once per node and overflows the stack near 10⁵ nodes): the
+/// strongly connected components, then a breadth-first search inside the nontrivial component
+/// holding the smallest node, from that node back to itself — the shortest cycle through it.
 fn find_cycle(g: &DiGraph<(), ()>) -> Vec<usize> {
-    let scc = tarjan_scc(g)
+    let scc = kosaraju_scc(g)
         .into_iter()
-        .find(|c| c.len() > 1)
+        .filter(|c| c.len() > 1)
+        .min_by_key(|c| c.iter().map(|v| v.index()).min())
         .expect("a graph that failed toposort without self-loops has a cycle of length ≥ 2");
     let mut in_scc = vec![false; g.node_count()];
     for v in &scc {
         in_scc[v.index()] = true;
     }
-    // Breadth-first from `start` inside the component back to `start`: the shortest cycle
-    // through it.
     let start = *scc.iter().min_by_key(|v| v.index()).expect("non-empty");
     let mut parent = vec![usize::MAX; g.node_count()];
     let mut queue = VecDeque::from([start]);

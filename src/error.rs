@@ -165,7 +165,17 @@ pub enum Error {
     },
 }
 
+/// Longest cycle printed in full; a longer one is shown as its first nodes, `…`, its length.
+const CYCLE_PRINT_LIMIT: usize = 20;
+
 fn format_cycle(nodes: &[usize]) -> String {
+    if nodes.len() > CYCLE_PRINT_LIMIT {
+        let head: Vec<String> = nodes[..CYCLE_PRINT_LIMIT]
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
+        return format!("{} → … (length {})", head.join(" → "), nodes.len());
+    }
     let mut s: Vec<String> = nodes.iter().map(|n| n.to_string()).collect();
     if let Some(first) = nodes.first() {
         s.push(first.to_string());

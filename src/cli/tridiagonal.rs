@@ -82,6 +82,7 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
             "objective": ws.objective(),
             "gradient_norm": ws.gradient_norm(),
             "solver": ws.solver().name(),
+            "solver_fallback": ws.solver().fallback(),
             "dfdu": shape_json(ws.dfdu()),
             "dfdtheta": shape_json(ws.dfdtheta()),
             "repeat": args.repeat,
@@ -109,7 +110,10 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
         ws.dfdtheta().cols(),
         ws.dfdtheta().nnz()
     );
-    println!("  solver: {}", ws.solver().name());
+    match ws.solver().fallback() {
+        None => println!("  solver: {}", ws.solver().name()),
+        Some(why) => println!("  solver: {} (auto: {why})", ws.solver().name()),
+    }
     println!("  objective L = {:.12e}", ws.objective());
     println!("  ‖dL/dθ‖₂ = {:.12e}", ws.gradient_norm());
     println!("  {}", timings_text(&t, args.repeat));

@@ -26,7 +26,7 @@
 //! the same checks fused into its single pass and the same typed errors.
 
 use super::tridiagonal::{is_tridiagonal_pattern, TridiagonalLdlt};
-use crate::sparse::check_matrix_finite;
+use crate::sparse::finite_max_abs;
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure, SymmetryCheck};
 use sprs_ldl::{LdlNumeric, LdlSymbolic};
@@ -82,8 +82,7 @@ pub fn amd_permutation(pattern: &CsStructure) -> Result<Vec<usize>> {
     Ok(perm)
 }
 
-/// Default relative pivot tolerance of [`LdltSolver`].
-pub const DEFAULT_PIVOT_TOLERANCE: f64 = 1e-14;
+pub use super::DEFAULT_PIVOT_TOLERANCE;
 
 /// The symbolic analysis, or the numeric factors built on it (which own it).
 #[derive(Debug, Clone)]
@@ -476,29 +475,6 @@ fn unit_ldlt_solve(l: &sprs::CsMatView<f64>, d: &[f64], x: &mut [f64]) {
         }
         x[j] = s;
     }
-}
-
-/// `max |a_ij|` over the stored values, or the first non-finite entry as an error.
-fn finite_max_abs(what: &str, a: &CsMat<f64>) -> Result<f64> {
-    // Branch-free reductions over lanes of 8 (they vectorize; a running max would not).
-    let mut lanes = [0.0f64; 8];
-    let mut bad = false;
-    let chunks = a.data().chunks_exact(8);
-    for v in chunks.remainder() {
-        lanes[0] = lanes[0].max(v.abs());
-        bad |= !v.is_finite();
-    }
-    for c in chunks {
-        for k in 0..8 {
-            lanes[k] = lanes[k].max(c[k].abs());
-            bad |= !c[k].is_finite();
-        }
-    }
-    let max_abs = lanes.iter().fold(0.0f64, |m, &l| m.max(l));
-    if bad {
-        check_matrix_finite(what, a)?;
-    }
-    Ok(max_abs)
 }
 
 fn check_square_csc(pattern: &CsStructure) -> Result<()> {

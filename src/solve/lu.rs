@@ -6,15 +6,26 @@
 //! of `A` is formed.
 //!
 //! The symbolic analysis is done once per pattern; each [`LuSolver::factor`] refills the
-//! numeric factors in place, with workspaces allocated once. faer returns `Ok` for a
-//! numerically singular matrix, so every solve checks its result and reports
-//! [`Error::NumericallySingular`].
+//! numeric factors in place, with workspaces allocated once. The factorization is faer's
+//! simplicial (left-looking) one, called directly so that `U`'s diagonal can be read: faer
+//! returns `Ok` for a numerically singular matrix, so [`LuSolver::factor`] applies the rule
+//! every solver of this crate shares (see [`crate::solve`]),
+//!
+//! ```text
+//!     singular  ⇔  |u_kk| ≤ tol · max_ij |a_ij|      (tol = 1e-14 by default)
+//! ```
+//!
+//! reported as [`Error::SingularPivot`] at the original column of the pivot, and every solve
+//! still checks its result ([`Error::NumericallySingular`]).
 
-use crate::sparse::check_matrix_finite;
 use crate::{Error, Result};
 use faer::dyn_stack::{MemBuffer, MemStack};
-use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuRef, NumericLu, SymbolicLu};
-use faer::sparse::linalg::LuError;
+use faer::perm::PermRef;
+use faer::sparse::linalg::lu::simplicial::{
+    factorize_simplicial_numeric_lu, factorize_simplicial_numeric_lu_scratch, SimplicialLu,
+};
+use faer::sparse::linalg::lu::{factorize_symbolic_lu, LuSymbolicParams, SymbolicLu};
+use faer::sparse::linalg::{LuError, SupernodalThreshold};
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par};
 use sprs::{CsMat, CsStructure};
@@ -24,7 +35,10 @@ pub struct LuSolver {
     n: usize,
     nnz: usize,
     symbolic: SymbolicLu<usize>,
-    numeric: NumericLu<usize, f64>,
+    numeric: SimplicialLu<usize, f64>,
+    row_perm: Vec<usize>,
+    row_perm_inv: Vec<usize>,
+    pivot_tolerance: f64,
     factor_mem: MemBuffer,
     solve_mem: MemBuffer,
     valid: bool,
@@ -47,15 +61,19 @@ impl Clone for LuSolver {
             n: self.n,
             nnz: self.nnz,
             symbolic: self.symbolic.clone(),
-            numeric: NumericLu::new(),
-            factor_mem: MemBuffer::new(
-                self.symbolic
-                    .factorize_numeric_lu_scratch::<f64>(Par::Seq, Default::default()),
-            ),
+            numeric: SimplicialLu::new(),
+            row_perm: vec![0; self.n],
+            row_perm_inv: vec![0; self.n],
+            pivot_tolerance: self.pivot_tolerance,
+            factor_mem: MemBuffer::new(factor_req(self.n)),
             solve_mem: MemBuffer::new(self.solve_req()),
             valid: false,
         }
     }
+}
+
+fn factor_req(n: usize) -> faer::dyn_stack::StackReq {
+    factorize_simplicial_numeric_lu_scratch::<usize, f64>(n, n)
 }
 
 fn faer_pattern(a: &CsStructure) -> SymbolicSparseColMatRef<'_, usize> {
@@ -90,17 +108,21 @@ impl LuSolver {
             );
             &owned
         };
-        let symbolic = factorize_symbolic_lu(faer_pattern(pattern), Default::default())
+        let params = LuSymbolicParams {
+            supernodal_flop_ratio_threshold: SupernodalThreshold::FORCE_SIMPLICIAL,
+            ..Default::default()
+        };
+        let symbolic = factorize_symbolic_lu(faer_pattern(pattern), params)
             .map_err(|e| Error::invalid("LU analysis", format!("{e:?}")))?;
-        let factor_mem = MemBuffer::new(
-            symbolic.factorize_numeric_lu_scratch::<f64>(Par::Seq, Default::default()),
-        );
         let mut s = LuSolver {
             n: rows,
             nnz: pattern.nnz(),
             symbolic,
-            numeric: NumericLu::new(),
-            factor_mem,
+            numeric: SimplicialLu::new(),
+            row_perm: vec![0; rows],
+            row_perm_inv: vec![0; rows],
+            pivot_tolerance: super::DEFAULT_PIVOT_TOLERANCE,
+            factor_mem: MemBuffer::new(factor_req(rows)),
             solve_mem: MemBuffer::new(faer::dyn_stack::StackReq::EMPTY),
             valid: false,
         };
@@ -109,17 +131,22 @@ impl LuSolver {
     }
 
     fn solve_req(&self) -> faer::dyn_stack::StackReq {
-        self.symbolic
-            .solve_in_place_scratch::<f64>(1, Par::Seq)
-            .or(self
-                .symbolic
-                .solve_transpose_in_place_scratch::<f64>(1, Par::Seq))
+        use faer::sparse::linalg::lu::simplicial;
+        simplicial::solve_in_place_scratch::<usize, f64>(self.n, 1, Par::Seq).or(
+            simplicial::solve_transpose_in_place_scratch::<usize, f64>(self.n, 1, Par::Seq),
+        )
+    }
+
+    /// Sets the relative pivot tolerance: a pivot with `|u_kk| ≤ tol · max|a_ij|` is an error.
+    pub fn set_pivot_tolerance(&mut self, tol: f64) {
+        self.pivot_tolerance = tol;
     }
 
     /// Numeric factorization of `a` (the analyzed pattern with new values).
     ///
     /// # Errors
-    /// [`Error::NonFiniteEntry`]; [`Error::SingularPivot`] for a structurally singular matrix.
+    /// [`Error::NonFiniteEntry`]; [`Error::SingularPivot`] for a structurally singular matrix
+    /// or a pivot `|u_kk| ≤ tol · max|a_ij|` (at the pivot's original column).
     ///
     /// # Panics
     /// When `a` does not have the analyzed size and number of entries (a programming error).
@@ -132,33 +159,49 @@ impl LuSolver {
             "LuSolver::factor: matrix of another pattern"
         );
         self.valid = false;
-        check_matrix_finite(what, a)?;
+        let max_abs = crate::sparse::finite_max_abs(what, a)?;
         let (indptr, indices, _) = a.view().into_raw_storage();
         let symbolic = SymbolicSparseColMatRef::new_checked(self.n, self.n, indptr, None, indices);
         let mat = SparseColMatRef::new(symbolic, a.data());
         let stack = MemStack::new(&mut self.factor_mem);
-        match self.symbolic.factorize_numeric_lu(
+        let col_perm = self.symbolic.col_perm();
+        let singular = |index: usize, pivot: f64, tolerance: f64| Error::SingularPivot {
+            what: what.to_string(),
+            index,
+            pivot,
+            tolerance,
+        };
+        match factorize_simplicial_numeric_lu(
+            &mut self.row_perm,
+            &mut self.row_perm_inv,
             &mut self.numeric,
             mat,
-            Par::Seq,
+            col_perm,
             stack,
-            Default::default(),
         ) {
-            Ok(_) => {
-                self.valid = true;
-                Ok(())
+            Ok(()) => {}
+            Err(LuError::SymbolicSingular { index }) => {
+                return Err(singular(col_perm.arrays().0[index], 0.0, 0.0))
             }
-            Err(LuError::SymbolicSingular { index }) => Err(Error::SingularPivot {
-                what: what.to_string(),
-                index,
-                pivot: 0.0,
-                tolerance: 0.0,
-            }),
-            Err(LuError::Generic(e)) => Err(Error::invalid(
-                what,
-                format!("LU factorization failed: {e:?}"),
-            )),
+            Err(LuError::Generic(e)) => {
+                return Err(Error::invalid(
+                    what,
+                    format!("LU factorization failed: {e:?}"),
+                ))
+            }
         }
+        // U's diagonal: faer stores the pivot of column k last in that column.
+        let tolerance = self.pivot_tolerance * max_abs;
+        let u = self.numeric.u_factor_unsorted();
+        let (ptr, val) = (u.col_ptr(), u.val());
+        for k in 0..self.n {
+            let pivot = val[ptr[k + 1] - 1];
+            if pivot.is_nan() || pivot.abs() <= tolerance {
+                return Err(singular(col_perm.arrays().0[k], pivot, tolerance));
+            }
+        }
+        self.valid = true;
+        Ok(())
     }
 
     fn solve(&mut self, rhs: &mut [f64], transpose: bool) -> Result<()> {
@@ -169,14 +212,23 @@ impl LuSolver {
                 "no successful factorization to solve with",
             ));
         }
-        let lu = LuRef::new_unchecked(&self.symbolic, &self.numeric);
         let n = self.n;
+        let row_perm = PermRef::new_checked(&self.row_perm, &self.row_perm_inv, n);
+        let col_perm = self.symbolic.col_perm();
         let x = MatMut::from_column_major_slice_mut(rhs, n, 1);
         let stack = MemStack::new(&mut self.solve_mem);
         if transpose {
-            lu.solve_transpose_in_place_with_conj(Conj::No, x, Par::Seq, stack);
+            self.numeric.solve_transpose_in_place_with_conj(
+                row_perm,
+                col_perm,
+                Conj::No,
+                x,
+                Par::Seq,
+                stack,
+            );
         } else {
-            lu.solve_in_place_with_conj(Conj::No, x, Par::Seq, stack);
+            self.numeric
+                .solve_in_place_with_conj(row_perm, col_perm, Conj::No, x, Par::Seq, stack);
         }
         match rhs.iter().position(|v| !v.is_finite()) {
             None => Ok(()),

@@ -11,8 +11,29 @@
 //! entries (never a DAG) goes to `LDLᵀ`, a DAG to the triangular sweep (no factorization), the
 //! rest to `LU`. If `Auto` chose `LDLᵀ` from the pattern and the values turn out asymmetric,
 //! it switches to `LU` on the spot. The choice is reported by [`Solver::name`]; a forced
-//! solver that does not fit is an [`Error::SolverNotApplicable`]. Every solver separates the symbolic analysis (done once per pattern) from
-//! the numeric factorization (done for each new `θ`), and solves in preallocated buffers.
+//! solver that does not fit is an [`Error::SolverNotApplicable`]. Every solver separates the
+//! symbolic analysis (done once per pattern) from the numeric factorization (done for each new
+//! `θ`), and solves in preallocated buffers.
+//!
+//! # When a matrix is singular: one rule for every solver
+//!
+//! A pivot `p_k` — `d_k` of `LDLᵀ`, the diagonal entry `J_kk` a triangular sweep divides by,
+//! `u_kk` of `LU`'s `U` — is singular when
+//!
+//! ```text
+//!     |p_k| ≤ tol · max_ij |a_ij|        tol = DEFAULT_PIVOT_TOLERANCE = 1e-14
+//! ```
+//!
+//! (a NaN pivot too), reported as [`Error::SingularPivot`] with `k` in the matrix's own
+//! numbering. The test is scale-invariant: multiplying `A` by any power of two changes no
+//! verdict, and no factorization squares an entry (a matrix with entries near `10³⁰⁰` is
+//! factored as well as one near 1). A solve whose result still overflows is an
+//! [`Error::NumericallySingular`].
+//!
+//! `LDLᵀ` does not pivot, so it can meet a zero pivot on a nonsingular indefinite matrix
+//! (`[[0, 1], [1, 0]]`). Under [`SolverKind::Auto`] such a pivot, like asymmetric values,
+//! makes the solver switch to `LU` for this and every later factorization, and
+//! [`Solver::fallback`] says why; a forced `Ldlt` reports the pivot.
 
 pub mod ldlt;
 pub mod lu;
@@ -25,6 +46,10 @@ use sprs::{CsMat, CsStructure};
 use std::fmt;
 
 pub use ldlt::{amd_permutation, LdltSolver, Ordering};
+
+/// Default relative pivot tolerance `tol` of the singularity rule shared by every solver:
+/// a pivot with `|p_k| ≤ tol · max_ij |a_ij|` is singular.
+pub const DEFAULT_PIVOT_TOLERANCE: f64 = 1e-14;
 pub use lu::LuSolver;
 pub use triangular::TriangularSolver;
 
@@ -75,6 +100,8 @@ impl std::str::FromStr for SolverKind {
 pub struct Solver {
     backend: Backend,
     requested: SolverKind,
+    /// Why `Auto` left the solver it first chose, if it did.
+    fallback: Option<String>,
 }
 
 /// The analyzed solver behind a [`Solver`].
@@ -150,6 +177,7 @@ impl Solver {
         Ok(Solver {
             backend,
             requested: kind,
+            fallback: None,
         })
     }
 
@@ -179,13 +207,24 @@ impl Solver {
             Backend::Lu(s) => s.factor(a, what),
         };
         match result {
-            Err(Error::NotSymmetric { .. }) if self.requested == SolverKind::Auto => {
-                // chosen from a symmetric pattern, but the values are not: LU instead
+            Err(e @ (Error::NotSymmetric { .. } | Error::SingularPivot { .. }))
+                if self.requested == SolverKind::Auto
+                    && matches!(self.backend, Backend::Ldlt(_)) =>
+            {
+                // chosen from a symmetric pattern, but the values are not symmetric, or LDLᵀ
+                // (which does not pivot) met a small pivot: LU, which pivots, instead
                 self.backend = Backend::Lu(Box::new(LuSolver::analyze(&pattern_of(a))?));
+                self.fallback = Some(format!("LDLᵀ gave up ({e}); switched to LU"));
                 self.factor(a, what)
             }
             r => r,
         }
+    }
+
+    /// Why [`SolverKind::Auto`] switched from the solver it chose from the pattern to `LU`
+    /// (asymmetric values, or a pivot `LDLᵀ` could not take), or `None` when it did not.
+    pub fn fallback(&self) -> Option<&str> {
+        self.fallback.as_deref()
     }
 
     /// Solves `A x = rhs` in place; `a` is the matrix last passed to [`factor`](Self::factor).

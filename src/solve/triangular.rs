@@ -53,11 +53,7 @@ pub struct TriangularSolver {
     diag_slot: Vec<usize>,
     unit: bool,
     valid: bool,
-    /// Natural order: the off-diagonal values were not checked by `factor`; a solve whose
-    /// result is not finite looks for the culprit (see [`TriangularSolver::factor`]).
-    deferred_check: bool,
-    /// The matrix's name from the last `factor`, for that error.
-    what: String,
+    pivot_tolerance: f64,
 }
 
 /// `Σ v_e x_{i_e}` over one run of entries.
@@ -170,8 +166,7 @@ impl TriangularSolver {
                 .map_err(|_| missing_diagonal(j))
         };
         let mut solver = TriangularSolver {
-            deferred_check: false,
-            what: String::new(),
+            pivot_tolerance: super::DEFAULT_PIVOT_TOLERANCE,
             n: cols,
             nnz: pattern.nnz(),
             layout: None,
@@ -209,19 +204,15 @@ impl TriangularSolver {
         Ok(solver)
     }
 
-    /// Checks the values of `a` (finite, nonzero diagonal), notes whether the diagonal is
+    /// Checks the values of `a` (finite; no diagonal entry `|a_jj| ≤ tol · max_ij |a_ij|`,
+    /// the rule every solver shares, see [`crate::solve`]), notes whether the diagonal is
     /// exactly the identity, and (for a non-natural order) refreshes the reordered values.
-    /// Nothing is factorized.
-    ///
-    /// In natural order the finiteness of the off-diagonal values is checked by the solves
-    /// instead: the transposed sweep (the adjoint solve) uses every entry in one product, so a
-    /// NaN or infinity makes its result non-finite, and only then is the matrix searched; the
-    /// `O(nnz)` pass is saved on every evaluation. The forward sweep skips zero unknowns, so it
-    /// checks in full.
+    /// Nothing is factorized; one `O(nnz)` pass (two threads for large matrices) finds the
+    /// scale `max_ij |a_ij|` and any non-finite entry.
     ///
     /// # Errors
-    /// [`Error::NonFiniteEntry`] (a diagonal entry, or in a non-natural order any entry);
-    /// [`Error::SingularPivot`] for a zero diagonal entry.
+    /// [`Error::NonFiniteEntry`]; [`Error::SingularPivot`] for a diagonal entry at or below
+    /// the tolerance (zero included).
     ///
     /// # Panics
     /// When `a` does not have the prepared pattern size (a programming error).
@@ -238,16 +229,7 @@ impl TriangularSolver {
             "TriangularSolver::factor: matrix of another size"
         );
         self.valid = false;
-        if self.what != what {
-            self.what = what.to_string();
-        }
-        // The reordered layout copies every value anyway, so it checks them here. In natural
-        // order the O(nnz) check is deferred to the solves (see above); diagonal entries,
-        // which only divide, are checked below.
-        self.deferred_check = self.layout.is_none();
-        if !self.deferred_check {
-            crate::sparse::check_matrix_finite(what, a)?;
-        }
+        let tolerance = self.pivot_tolerance * crate::sparse::finite_max_abs(what, a)?;
         let data = a.data();
         let diagonal = |k: usize| -> (usize, f64) {
             match &self.layout {
@@ -258,20 +240,12 @@ impl TriangularSolver {
         let mut unit = true;
         for k in 0..self.n {
             let (j, v) = diagonal(k);
-            if !v.is_finite() {
-                return Err(Error::NonFiniteEntry {
-                    what: what.to_string(),
-                    row: j,
-                    col: j,
-                    value: v,
-                });
-            }
-            if v == 0.0 {
+            if v.abs() <= tolerance {
                 return Err(Error::SingularPivot {
                     what: what.to_string(),
                     index: j,
                     pivot: v,
-                    tolerance: 0.0,
+                    tolerance,
                 });
             }
             unit &= v == 1.0;
@@ -290,6 +264,12 @@ impl TriangularSolver {
         Ok(())
     }
 
+    /// Sets the relative pivot tolerance: a diagonal entry with `|a_jj| ≤ tol · max|a_ij|` is
+    /// an error.
+    pub fn set_pivot_tolerance(&mut self, tol: f64) {
+        self.pivot_tolerance = tol;
+    }
+
     /// Whether the last checked matrix has a unit diagonal (no divisions in the sweeps).
     pub fn unit_diagonal(&self) -> bool {
         self.unit
@@ -298,15 +278,6 @@ impl TriangularSolver {
     /// The topological order used.
     pub fn order(&self) -> &TopologicalOrder {
         &self.order
-    }
-
-    /// The deferred finiteness check of `factor` after a transposed sweep (which uses every
-    /// entry): only when the result is not finite.
-    fn deferred(&self, a: &CsMat<f64>, x: &[f64]) -> Result<()> {
-        if self.deferred_check && !x.iter().fold(true, |ok, v| ok & v.is_finite()) {
-            crate::sparse::check_matrix_finite(&self.what, a)?;
-        }
-        Ok(())
     }
 
     fn check_ready(&self, a: &CsMat<f64>, rhs: &[f64]) -> Result<()> {
@@ -324,8 +295,7 @@ impl TriangularSolver {
     /// Solves `Aᵀ x = rhs` in place by the reverse-topological sweep. Allocates nothing.
     ///
     /// # Errors
-    /// When [`factor`](Self::factor) did not succeed on this matrix; [`Error::NonFiniteEntry`]
-    /// when the result is not finite because of a NaN or infinite entry of `a`.
+    /// When [`factor`](Self::factor) did not succeed on this matrix.
     ///
     /// # Panics
     /// When `a` or `rhs` have the wrong size (a programming error).
@@ -340,19 +310,18 @@ impl TriangularSolver {
                 natural_transpose(ptr, idx, val, &self.diag_slot, self.unit, rhs);
             }
         }
-        self.deferred(a, rhs)
+        Ok(())
     }
 
     /// Solves `A x = rhs` in place by the topological sweep. Allocates nothing.
     ///
     /// # Errors
-    /// When [`factor`](Self::factor) did not succeed on this matrix; [`Error::NonFiniteEntry`]
-    /// when the result is not finite because of a NaN or infinite entry of `a`.
+    /// When [`factor`](Self::factor) did not succeed on this matrix.
     ///
     /// # Panics
     /// When `a` or `rhs` have the wrong size (a programming error).
     #[track_caller]
-    pub fn solve_in_place(&mut self, a: &CsMat<f64>, rhs: &mut [f64]) -> Result<()> {
+    pub fn solve_in_place(&self, a: &CsMat<f64>, rhs: &mut [f64]) -> Result<()> {
         self.check_ready(a, rhs)?;
         match &self.layout {
             Some(r) => r.forward(self.unit, rhs),
@@ -361,12 +330,6 @@ impl TriangularSolver {
                 assert_eq!(ptr[0], 0, "matrix views with an offset are not supported");
                 natural_forward(ptr, idx, val, &self.diag_slot, self.unit, rhs);
             }
-        }
-        // this sweep skips the columns of zero unknowns, so a bad entry there would not show
-        // in the result: the deferred check is done in full, once per factorization
-        if self.deferred_check {
-            crate::sparse::check_matrix_finite(&self.what, a)?;
-            self.deferred_check = false;
         }
         Ok(())
     }

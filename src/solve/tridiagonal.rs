@@ -119,17 +119,18 @@ impl TridiagonalLdlt {
             max_abs = max_abs.max(a.abs()).max(s.abs());
             min_pivot = min_pivot.min(d.abs());
             nan_pivot |= d.is_nan();
-            // the chain d_k → d_{k+1} is one division and one subtraction; 1/d_k and l_k are
-            // computed beside it (the divider is pipelined)
-            let r = 1.0 / d;
+            // the chain d_k → d_{k+1} is a division, a product and a subtraction; 1/d_k is
+            // computed beside it (the divider is pipelined). `l_k s_k` instead of `s_k²/d_k`:
+            // no square of a huge entry overflows (the update is scale-invariant).
+            let lk = s / d;
             if stream {
-                store_streaming(inv, r);
-                store_streaming(l, s * r);
+                store_streaming(inv, 1.0 / d);
+                store_streaming(l, lk);
             } else {
-                *inv = r;
-                *l = s * r;
+                *inv = 1.0 / d;
+                *l = lk;
             }
-            d = next - (s * s) / d;
+            d = next - lk * s;
         }
         store_fence();
         let last = v[3 * n - 3];
@@ -166,7 +167,7 @@ impl TridiagonalLdlt {
                 }
                 if k + 1 < n {
                     let s = v[3 * k + 1];
-                    d = v[3 * k + 3] - (s * s) / d;
+                    d = v[3 * k + 3] - (s / d) * s;
                 }
             }
             return Err(Error::SingularPivot {
