@@ -37,7 +37,7 @@
 //! # Ok(()) }
 //! ```
 
-use crate::error::{check_finite, check_vector};
+use crate::error::{check_finite, check_scalar, check_vector};
 use crate::parallel::{join_if, PARALLEL_THRESHOLD};
 use crate::problem::{AdjointProblem, JacobianSolve, Partial};
 use crate::solve::{Solver, SolverKind};
@@ -134,8 +134,11 @@ impl AdjointWorkspace {
     /// quantities are then available from the accessors.
     ///
     /// # Errors
-    /// [`Error::Shape`] / [`Error::NonFinite`] for a bad `θ`; a non-finite state; anything the
-    /// problem or the solver reports (e.g. [`Error::SingularPivot`]).
+    /// [`Error::Shape`] / [`Error::NonFinite`] for a bad `θ`; a result that overflowed or became
+    /// NaN — the state `u`, the objective ([`Error::NonFiniteScalar`]), `∂L/∂u`, `∂L/∂θ`, the
+    /// adjoint `λ` or the gradient, each named with its first bad index; anything the problem
+    /// or the solver reports (e.g. [`Error::SingularPivot`]). After an error the accessors
+    /// hold partial results and [`objective`](Self::objective) is NaN.
     ///
     /// # Panics
     /// When used with a problem of other sizes than the one it was created for.
@@ -207,8 +210,13 @@ impl AdjointWorkspace {
             || -> Result<(f64, Duration, Duration)> {
                 let t = Instant::now();
                 let objective = problem.objective_with_partial_u(u, theta, dl_du)?;
+                check_scalar("objective L", objective)?;
+                check_finite("dL/du", dl_du)?;
                 match problem.objective_partial_theta(u, theta, dl_dtheta)? {
-                    Partial::Written => *dl_dtheta_zero = false,
+                    Partial::Written => {
+                        *dl_dtheta_zero = false;
+                        check_finite("dL/dtheta", dl_dtheta)?;
+                    }
                     Partial::Zero => {
                         if !*dl_dtheta_zero {
                             dl_dtheta.fill(0.0);
@@ -219,12 +227,12 @@ impl AdjointWorkspace {
                 let partials = t.elapsed();
                 let t = Instant::now();
                 solver.solve_transpose_scaled_into(dfdu, dl_du, -1.0, lambda)?;
+                check_finite("adjoint lambda", lambda)?;
                 Ok((objective, partials, t.elapsed()))
             },
         );
         let fill_time = filled?;
         let (objective, partials, adjoint_time) = adjoint?;
-        self.objective = objective;
         self.timings.assemble = assemble + fill_time + partials;
         self.timings.adjoint_solve = adjoint_time;
 
@@ -237,9 +245,11 @@ impl AdjointWorkspace {
             }
             None => mul_transpose_add_into(&self.dfdtheta, &self.lambda, base, &mut self.gradient),
         }
+        check_finite("gradient dL/dtheta", &self.gradient)?;
         self.timings.gradient = t.elapsed();
         self.timings.total = start.elapsed();
-        Ok(self.objective)
+        self.objective = objective;
+        Ok(objective)
     }
 
     /// Solves `(∂f/∂u) x = rhs` in place with the factorization of the last evaluation (for

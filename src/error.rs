@@ -42,6 +42,25 @@ pub enum Error {
         value: f64,
     },
 
+    /// A computed scalar (an objective) overflowed or became NaN.
+    #[error("{what} is not finite ({value})")]
+    NonFiniteScalar {
+        /// The quantity, e.g. `"objective L"`.
+        what: String,
+        /// The offending value.
+        value: f64,
+    },
+
+    /// An iteration (gradient descent) produced non-finite values.
+    #[error("training diverged at iteration {iteration}: {source}")]
+    Diverged {
+        /// 0-based iteration whose evaluation or step failed.
+        iteration: usize,
+        /// What became non-finite.
+        #[source]
+        source: Box<Error>,
+    },
+
     /// A matrix holds a NaN or an infinity.
     #[error("{what}: entry ({row}, {col}) is not finite ({value})")]
     NonFiniteEntry {
@@ -224,6 +243,18 @@ pub(crate) fn check_vector(what: &str, v: &[f64], n: usize) -> Result<()> {
         return Err(Error::length(what, n, v.len()));
     }
     check_finite(what, v)
+}
+
+/// Checks that a computed scalar is finite.
+pub(crate) fn check_scalar(what: &str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::NonFiniteScalar {
+            what: what.to_string(),
+            value,
+        })
+    }
 }
 
 /// Checks that every entry of `v` is finite.

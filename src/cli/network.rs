@@ -48,15 +48,17 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
         Source::Export(dir) => Network::from_dir(dir)?,
     };
     let mut ws = AdjointWorkspace::new(&net, SolverKind::Auto)?;
-    for _ in 0..args.train {
-        ws.evaluate(&net, &theta)?;
+    for k in 0..args.train {
+        ws.evaluate(&net, &theta)
+            .map_err(|e| adjoint::problems::mlp::train::diverged_at(k, e))?;
         for (t, g) in theta.iter_mut().zip(ws.gradient()) {
             *t -= args.lr * g;
         }
     }
     let mut timings = Vec::with_capacity(args.repeat);
     for _ in 0..args.repeat {
-        ws.evaluate(&net, &theta)?;
+        ws.evaluate(&net, &theta)
+            .map_err(|e| adjoint::problems::mlp::train::diverged_at(args.train, e))?;
         timings.push(*ws.timings());
     }
     let t = median_timings(&timings);

@@ -50,7 +50,10 @@ impl MlpGradient {
     pub fn forward(&mut self, mlp: &Mlp, theta: &[f64]) -> Result<f64> {
         check_vector("theta", theta, mlp.layout().n_params())?;
         mlp.forward(theta, &mut self.u);
-        self.objective = crate::Objective::objective(mlp, &self.u, theta)?;
+        self.objective = crate::error::check_scalar(
+            "objective L",
+            crate::Objective::objective(mlp, &self.u, theta)?,
+        )?;
         Ok(self.objective)
     }
 
@@ -138,6 +141,8 @@ impl MlpGradient {
             }
         }
         store_fence();
+        crate::error::check_finite("adjoint lambda", &self.lambda)?;
+        crate::error::check_finite("gradient dL/dtheta", &self.gradient)?;
         Ok(self.objective)
     }
 

@@ -76,12 +76,34 @@ impl Engine {
     }
 }
 
+/// The error of evaluation `iteration` of a descent: a non-finite value, or a `∂f/∂u` that
+/// became numerically singular, after at least one step (`iteration ≥ 1`) is a divergence
+/// ([`Error::Diverged`]), not bad input; any other error is returned as it is.
+pub fn diverged_at(iteration: usize, e: Error) -> Error {
+    match e {
+        Error::NonFinite { .. }
+        | Error::NonFiniteScalar { .. }
+        | Error::NonFiniteEntry { .. }
+        | Error::SingularPivot { .. }
+        | Error::NumericallySingular { .. }
+            if iteration > 0 =>
+        {
+            Error::Diverged {
+                iteration,
+                source: Box::new(e),
+            }
+        }
+        e => e,
+    }
+}
+
 /// Runs `iterations` steps of `θ ← θ − η ∇L` from `theta` (updated in place), calling
 /// `on_step(k, L_k)` after each gradient evaluation, and reports the final state.
 ///
 /// # Errors
-/// [`Error::Invalid`] for a negative or non-finite `η`; whatever the gradient reports (e.g. a
-/// non-finite `θ` after a diverging step).
+/// [`Error::Invalid`] for a negative or non-finite `η`; [`Error::Diverged`] naming the
+/// iteration `k ≥ 1` whose evaluation met a non-finite `θ`, state, objective or gradient after
+/// the steps before it; whatever else the gradient reports.
 pub fn gradient_descent(
     mlp: &Mlp,
     theta: &mut [f64],
@@ -97,14 +119,15 @@ pub fn gradient_descent(
         ));
     }
     let mut engine = Engine::new(mlp, path)?;
+    let diverged = |k: usize| move |e: Error| diverged_at(k, e);
     for k in 0..iterations {
-        let l = engine.evaluate(mlp, theta)?;
+        let l = engine.evaluate(mlp, theta).map_err(diverged(k))?;
         for (t, g) in theta.iter_mut().zip(engine.gradient()) {
             *t -= lr * g;
         }
         on_step(k, l);
     }
-    let objective = engine.evaluate(mlp, theta)?;
+    let objective = engine.evaluate(mlp, theta).map_err(diverged(iterations))?;
     let out = &engine.u()[mlp.layout().state_range(mlp.layout().n_layers() - 1)];
     let output_error = out
         .iter()
