@@ -23,9 +23,24 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
-            // clap's message has a usage block after its first line: keep the line.
+            // clap's message is followed by a usage block: keep what comes before it (the
+            // message and, e.g., the names of missing arguments), on one line.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or("error: invalid arguments");
+            let message: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|l| {
+                    !l.is_empty()
+                        && !l.starts_with("tip:")
+                        && !l.starts_with("For more information")
+                })
+                .collect();
+            let first = if message.is_empty() {
+                "error: invalid arguments".to_string()
+            } else {
+                message.join(" ")
+            };
             eprintln!("{first} (see `adjoint --help`)");
             return ExitCode::from(2);
         }

@@ -278,3 +278,63 @@ fn bad_steps_are_errors() {
     assert!(taylor_test(&p, &theta, &[1.0; 3], 1e-3, 4).is_err());
     assert!(taylor_test(&p, &theta, &[f64::NAN; 7], 1e-3, 4).is_err());
 }
+
+#[test]
+fn checks_cannot_pass_vacuously() {
+    let (p, theta) = Tridiagonal::random(8, 2).unwrap();
+    // steps outside [1e-12, 1e-1] are refused: at 1e-20 the reference would be all zeros
+    for h in [1e-20, 1e-13, 0.2, 1e10, 0.0, -1e-6, f64::NAN] {
+        assert!(
+            matches!(check_partials_fd(&p, &theta, h), Err(Error::Invalid { .. })),
+            "h = {h}"
+        );
+    }
+    // at both ends of the range the tolerance stays bounded, and a wrong Jacobian still fails
+    let broken = Broken {
+        inner: Tridiagonal::random(8, 2).unwrap().0,
+        drop_entry: false,
+    };
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    let l = ws.evaluate(&p, &theta).unwrap();
+    let inf = |v: &[f64]| v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let scale = 1f64.max(l.abs()).max(inf(ws.u())).max(inf(&theta));
+    for h in [1e-12, 1e-1] {
+        let r = check_partials_fd(&p, &theta, h).unwrap();
+        assert!(r.tolerance <= 1e-2 * scale, "h = {h}: {}", r.tolerance);
+        let r = check_partials_fd(&broken, &theta, h).unwrap();
+        assert!(
+            !r.passes(),
+            "h = {h}: a wrong entry passed: {}",
+            r.to_text()
+        );
+    }
+    // the Taylor test: a zero direction and steps outside (0, 1] are refused
+    let zero = vec![0.0; theta.len()];
+    assert!(matches!(
+        taylor_test(&p, &theta, &zero, 1e-2, 5),
+        Err(Error::Invalid { .. })
+    ));
+    let delta = vec![1.0; theta.len()];
+    for h in [0.0, -0.01, 1.5, f64::NAN, f64::INFINITY] {
+        assert!(
+            matches!(
+                taylor_test(&p, &theta, &delta, h, 5),
+                Err(Error::Invalid { .. })
+            ),
+            "h = {h}"
+        );
+    }
+    // a NaN order fails (and is reported as the minimum)
+    let r = adjoint::check::TaylorReport {
+        steps: vec![1e-2, 5e-3, 2.5e-3],
+        remainders: vec![1e-4, 0.0, 0.0],
+        orders: vec![f64::INFINITY, f64::NAN],
+    };
+    assert!(!r.passes());
+    assert!(r.min_order().is_nan());
+    let r = adjoint::check::TaylorReport {
+        orders: vec![2.0, 1.79],
+        ..r
+    };
+    assert!(!r.passes());
+}

@@ -546,8 +546,8 @@ fn mlp_bad_input_is_one_line() {
     assert_fails_with(&["mlp", "--layers", "5,x,1"], "not a layer size");
     assert_fails_with(&["mlp", "--layers", "5,-2,1"], "not a layer size");
     assert_fails_with(&["mlp", "--activation", "relu"], "unknown activation");
-    assert_fails_with(&["mlp", "--reg", "-1"], "regularization");
-    assert_fails_with(&["mlp", "--lr", "-0.1", "--train", "3"], "learning rate");
+    assert_fails_with(&["mlp", "--reg", "-1"], "--reg");
+    assert_fails_with(&["mlp", "--lr", "-0.1", "--train", "3"], "--lr");
     assert_fails_with(&["mlp", "--target", "NaN"], "not finite");
     assert_fails_with(&["mlp", "--target", "abc"], "not a number");
     assert_fails_with(
@@ -727,8 +727,8 @@ fn check_command_passes_on_built_in_problems_and_rejects_bad_steps() {
         .unwrap()
         .iter()
         .all(|o| (o.as_f64().unwrap() - 2.0).abs() < 0.3));
-    assert_fails_with(&["check", "tridiagonal", "--fd-step", "0"], "step h");
-    assert_fails_with(&["check", "tridiagonal", "--fd-step", "NaN"], "step h");
+    assert_fails_with(&["check", "tridiagonal", "--fd-step", "0"], "--fd-step");
+    assert_fails_with(&["check", "tridiagonal", "--fd-step", "NaN"], "--fd-step");
     assert_fails_with(&["check", "tridiagonal", "--taylor-h", "-1"], "taylor-h");
     assert_fails_with(&["check", "mlp", "--layers", "3,0,1"], "size 0");
 }

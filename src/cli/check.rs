@@ -37,12 +37,6 @@ fn run_checks<P: AdjointProblem + Residual + DualProblem>(
     theta: &[f64],
     opts: &CheckOpts,
 ) -> anyhow::Result<()> {
-    if !(opts.taylor_h > 0.0 && opts.taylor_h.is_finite()) {
-        bail!(
-            "invalid --taylor-h: the step must be finite and > 0, got {}",
-            opts.taylor_h
-        );
-    }
     let columns = p.n_state() + p.n_params();
     if columns > MAX_COLUMNS {
         bail!(

@@ -115,21 +115,6 @@ fn fast_timings(g: &mut MlpGradient, mlp: &Mlp, theta: &[f64]) -> anyhow::Result
 }
 
 pub fn run(args: &MlpArgs) -> anyhow::Result<()> {
-    if args.repeat == 0 {
-        bail!("invalid --repeat: must be at least 1");
-    }
-    if !(args.lr >= 0.0 && args.lr.is_finite()) {
-        bail!(
-            "invalid --lr: the learning rate must be finite and ≥ 0, got {}",
-            args.lr
-        );
-    }
-    if !(args.reg >= 0.0 && args.reg.is_finite()) {
-        bail!(
-            "invalid --reg: the regularization must be finite and ≥ 0, got {}",
-            args.reg
-        );
-    }
     let path: GradientPath = args.path.parse()?;
     let (mlp, mut theta, seed) = build(args)?;
     let train_report = train(args, &mlp, &mut theta, path)?;

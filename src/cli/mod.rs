@@ -5,6 +5,7 @@ mod demo;
 mod inspect;
 mod mlp;
 mod network;
+mod parse;
 mod report;
 mod scaling;
 mod tridiagonal;
@@ -42,17 +43,18 @@ enum Command {
 #[derive(Debug, Args)]
 pub struct MlpArgs {
     /// Layer sizes n_0,n_1,…,n_N (n_0 is the input size).
-    #[arg(long, default_value = "50,40,30,20,10,1", conflicts_with = "from")]
+    #[arg(long, default_value = "50,40,30,20,10,1", conflicts_with = "from", value_parser = parse::layers)]
     pub layers: String,
     /// Activation: exp-neg (the seed's exp(−x)), tanh, sigmoid or identity.
-    #[arg(long, default_value = "exp-neg", conflicts_with = "from")]
+    #[arg(long, default_value = "exp-neg", conflicts_with = "from", value_parser = parse::activation)]
     pub activation: String,
     /// Target y: one number (broadcast to every output) or a comma-separated vector.
     #[arg(
         long,
         default_value = "3.0",
         conflicts_with = "from",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = parse::target
     )]
     pub target: String,
     /// Regularization ρ ≥ 0 in L = ‖u_N − y‖² + ρ‖θ‖².
@@ -60,7 +62,8 @@ pub struct MlpArgs {
         long,
         default_value_t = 0.0,
         conflicts_with = "from",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = parse::non_negative
     )]
     pub reg: f64,
     /// Seed of the initialization (every W, b and u_0 drawn as 0.01·N(0,1)).
@@ -73,10 +76,10 @@ pub struct MlpArgs {
     #[arg(long, value_name = "ITERS", default_value_t = 0)]
     pub train: usize,
     /// Learning rate η ≥ 0.
-    #[arg(long, default_value_t = 0.001, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.001, allow_hyphen_values = true, value_parser = parse::non_negative)]
     pub lr: f64,
     /// Gradient path: fast (dense blocks) or explicit (assembled L, Mᵀ and the triangular sweep).
-    #[arg(long, default_value = "fast")]
+    #[arg(long, default_value = "fast", value_parser = parse::gradient_path)]
     pub path: String,
     /// Whether --path was given on the command line (set after parsing).
     #[arg(skip)]
@@ -91,8 +94,8 @@ pub struct MlpArgs {
     /// Print one JSON object on stdout instead of the report.
     #[arg(long)]
     pub json: bool,
-    /// Evaluate the gradient K times at the final θ; timings are medians.
-    #[arg(long, value_name = "K", default_value_t = 1)]
+    /// Evaluate the gradient K times at the final θ (1 ≤ K ≤ 10⁶); timings are medians.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = parse::repeat)]
     pub repeat: usize,
 }
 
@@ -100,7 +103,7 @@ pub struct MlpArgs {
 #[derive(Debug, Args)]
 pub struct ScalingArgs {
     /// Each method's sweep stops after the first gradient that takes longer than this (seconds).
-    #[arg(long, default_value_t = 0.25, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.25, allow_hyphen_values = true, value_parser = parse::budget)]
     pub budget: f64,
     /// Folder for the plots scaling-tridiagonal.svg/png and scaling-network.svg/png.
     #[arg(long, value_name = "DIR", default_value = "scaling")]
@@ -123,7 +126,7 @@ pub enum CheckTarget {
     /// The seed's tridiagonal problem.
     Tridiagonal {
         /// Problem size n.
-        #[arg(long, default_value_t = 10, conflicts_with = "from")]
+        #[arg(long, default_value_t = 10, conflicts_with = "from", value_parser = parse::positive)]
         n: usize,
         /// Seed of the random inputs.
         #[arg(long, default_value_t = 0, conflicts_with = "from")]
@@ -137,17 +140,18 @@ pub enum CheckTarget {
     /// A network.
     Mlp {
         /// Layer sizes n_0,…,n_N.
-        #[arg(long, default_value = "50,40,30,20,10,1", conflicts_with = "from")]
+        #[arg(long, default_value = "50,40,30,20,10,1", conflicts_with = "from", value_parser = parse::layers)]
         layers: String,
         /// Activation: exp-neg, tanh, sigmoid or identity.
-        #[arg(long, default_value = "exp-neg", conflicts_with = "from")]
+        #[arg(long, default_value = "exp-neg", conflicts_with = "from", value_parser = parse::activation)]
         activation: String,
         /// Target y (a number).
         #[arg(
             long,
             default_value = "3.0",
             conflicts_with = "from",
-            allow_hyphen_values = true
+            allow_hyphen_values = true,
+            value_parser = parse::target
         )]
         target: String,
         /// Regularization ρ ≥ 0.
@@ -155,7 +159,8 @@ pub enum CheckTarget {
             long,
             default_value_t = 0.0,
             conflicts_with = "from",
-            allow_hyphen_values = true
+            allow_hyphen_values = true,
+            value_parser = parse::non_negative
         )]
         reg: f64,
         /// Seed of the initialization.
@@ -172,15 +177,17 @@ pub enum CheckTarget {
 /// Options shared by the checks.
 #[derive(Debug, Args)]
 pub struct CheckOpts {
-    /// Compare against central finite differences with this relative step instead of dual numbers.
-    #[arg(long, value_name = "H", allow_hyphen_values = true)]
+    /// Compare against central finite differences with this relative step (1e-12 ≤ H ≤ 0.1)
+    /// instead of dual numbers.
+    #[arg(long, value_name = "H", allow_hyphen_values = true, value_parser = parse::fd_step)]
     pub fd_step: Option<f64>,
-    /// First step of the Taylor test (then halved four times).
+    /// First step of the Taylor test, 0 < H ≤ 1 (then halved four times).
     #[arg(
         long,
         value_name = "H",
         default_value_t = 1e-2,
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = parse::taylor_h
     )]
     pub taylor_h: f64,
     /// Print one JSON object on stdout instead of the report.
@@ -196,13 +203,14 @@ pub struct InspectArgs {
     pub file: PathBuf,
     /// Block sizes along the rows (and the columns of a square matrix), e.g. layer sizes
     /// `50,40,30`; they must add up to the number of rows.
-    #[arg(long, value_name = "SIZES")]
+    #[arg(long, value_name = "SIZES", value_parser = parse::blocks, allow_hyphen_values = true)]
     pub blocks: Option<String>,
-    /// Block sizes along the columns, when they differ from the rows' (e.g. ∂f/∂θ).
-    #[arg(long, value_name = "SIZES")]
+    /// Block sizes along the columns, when they differ from the rows' (e.g. ∂f/∂θ); needs
+    /// --blocks.
+    #[arg(long, value_name = "SIZES", value_parser = parse::blocks, requires = "blocks", allow_hyphen_values = true)]
     pub col_blocks: Option<String>,
     /// Write a spy plot to this .svg or .png file (a density grid for large matrices).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", value_parser = parse::spy)]
     pub spy: Option<PathBuf>,
     /// Print the text spy `| x . x |` (refused beyond 80 columns).
     #[arg(long)]
@@ -216,7 +224,7 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct TridiagonalArgs {
     /// Problem size n (θ has 2n − 1 entries).
-    #[arg(long, default_value_t = 1000, conflicts_with = "from")]
+    #[arg(long, default_value_t = 1000, conflicts_with = "from", value_parser = parse::positive)]
     pub n: usize,
     /// Seed of the random inputs c, b, θ (uniform in [0, 1), drawn in that order).
     #[arg(long, default_value_t = 0, conflicts_with = "from")]
@@ -230,11 +238,11 @@ pub struct TridiagonalArgs {
     /// Print one JSON object on stdout instead of the report.
     #[arg(long)]
     pub json: bool,
-    /// Evaluate the gradient K times at the same θ; timings are medians.
-    #[arg(long, value_name = "K", default_value_t = 1)]
+    /// Evaluate the gradient K times at the same θ (1 ≤ K ≤ 10⁶); timings are medians.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = parse::repeat)]
     pub repeat: usize,
     /// Linear solver for ∂f/∂u: auto, triangular, ldlt or lu.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value = "auto", value_parser = parse::solver)]
     pub solver: String,
 }
 

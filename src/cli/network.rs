@@ -30,15 +30,6 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
     if args.path == "fast" && args.path_given {
         bail!("--path fast handles plain layer chains only; a network file uses the explicit engine (--path explicit)");
     }
-    if args.repeat == 0 {
-        bail!("invalid --repeat: must be at least 1");
-    }
-    if !(args.lr >= 0.0 && args.lr.is_finite()) {
-        bail!(
-            "invalid --lr: the learning rate must be finite and ≥ 0, got {}",
-            args.lr
-        );
-    }
     let (net, mut theta) = match path {
         Source::File(path) => {
             let file = NetworkFile::read(path)?;

@@ -15,9 +15,6 @@ pub enum Source {
 }
 
 pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
-    if args.repeat == 0 {
-        anyhow::bail!("invalid --repeat: must be at least 1");
-    }
     let solver: SolverKind = args.solver.parse()?;
     if args.from.is_none() {
         // about 300 bytes per unknown: inputs, both Jacobians, the factorization, the vectors
