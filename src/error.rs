@@ -162,6 +162,23 @@ pub enum Error {
         message: String,
     },
 
+    /// A task needs more memory than this process may use ([`crate::resources`]).
+    #[error(
+        "{what} needs about {:.1} GB of memory, but only {:.1} GB are available ({limit})",
+        needed / 1e9,
+        available / 1e9
+    )]
+    OutOfMemory {
+        /// What needs the memory (a flag, a file).
+        what: String,
+        /// Estimated bytes needed.
+        needed: f64,
+        /// Bytes available.
+        available: f64,
+        /// Which limit applies.
+        limit: String,
+    },
+
     /// A file could not be parsed.
     #[error("{}{}: {message}", path.display(), if *line > 0 { format!(":{line}") } else { String::new() })]
     Parse {

@@ -16,9 +16,11 @@
 //! | `summary.md`    | what the folder holds, the structure reports | Markdown                 |
 //!
 //! Matrix Market files are 1-based and hold every value in its shortest round-trip decimal
-//! form, so `scipy.io.mmread`, `MatrixMarket.jl` and MATLAB read back the exact `f64`s. Each
-//! file is written atomically (see [`crate::mtx::write_atomic`]).
+//! form, so `scipy.io.mmread`, `MatrixMarket.jl` and MATLAB read back the exact `f64`s. The
+//! folder is written as a whole (see [`crate::folder`]): a reader sees the earlier export or
+//! the new one, never a mix, and the hidden marker file `.adjoint-export` identifies it.
 
+use crate::folder::FolderWriter;
 use crate::inspect::{report_text, structure_report, Blocks};
 use crate::mtx::{write_atomic, write_matrix, write_vector};
 use crate::spy::write_spy;
@@ -37,6 +39,36 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
         ));
     }
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
+}
+
+/// Checks that the `problem.json` of `dir`, if it has one, describes a problem of `kind`
+/// (its `"kind"` key), so that `--from` never reads one problem's files as another's.
+///
+/// # Errors
+/// [`Error::Io`] when `problem.json` exists but cannot be read; [`Error::Parse`] when it is
+/// not a JSON object or its `kind` is another.
+pub fn check_kind(dir: &Path, kind: &str) -> Result<()> {
+    let path = dir.join("problem.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let parse = |line: usize, message: String| Error::Parse {
+        path: path.clone(),
+        line,
+        message,
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| parse(e.line(), e.to_string()))?;
+    match json.get("kind") {
+        None => Ok(()),
+        Some(serde_json::Value::String(k)) if k == kind => Ok(()),
+        Some(other) => Err(parse(
+            0,
+            format!("this folder holds a problem of kind {other}, not {kind:?}"),
+        )),
+    }
 }
 
 /// The files that [`export_evaluation`] writes, in order (inputs excluded).
@@ -76,21 +108,25 @@ pub struct ExportSpec<'a> {
 /// boundaries drawn when offsets are known), and `summary.md` with the structure reports.
 /// Returns the paths written.
 ///
+/// The folder is replaced as a whole ([`crate::folder`]): it is written next to `dir` and
+/// renamed into place when complete, replacing an earlier export; an existing folder that is
+/// neither empty nor an earlier export is refused.
+///
 /// # Errors
-/// [`Error::Io`] naming the first path that could not be written; files written before it
-/// are complete, and no partial file is left.
+/// [`Error::Io`] naming the first path that could not be written, or a `dir` that may not be
+/// replaced; nothing of a failed export is left (the earlier export, if any, stays as it was).
 pub fn export_evaluation(
     dir: &Path,
     ws: &AdjointWorkspace,
     theta: &[f64],
     spec: &ExportSpec,
 ) -> Result<Vec<PathBuf>> {
-    prepare_dir(dir)?;
-    let mut written = Vec::new();
+    let folder = FolderWriter::begin(dir)?;
+    let tmp = folder.path().to_path_buf();
+    let mut names = Vec::new();
     let mut path = |name: &str| {
-        let p = dir.join(name);
-        written.push(p.clone());
-        p
+        names.push(name.to_string());
+        tmp.join(name)
     };
     write_matrix(
         path("dfdu.mtx"),
@@ -161,6 +197,8 @@ pub fn export_evaluation(
     }
     let summary = summary_markdown(ws, spec, dfdu_blocks, dfdtheta_blocks);
     write_atomic(path("summary.md"), summary.as_bytes())?;
+    let written = names.iter().map(|n| folder.final_path(n)).collect();
+    folder.commit()?;
     Ok(written)
 }
 

@@ -121,17 +121,18 @@ pub fn read_matrix(path: impl AsRef<Path>) -> Result<MtxMatrix> {
 ///
 /// # Errors
 /// As [`read_matrix`].
-pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> {
+pub fn read_matrix_from(mut reader: impl BufRead, path: &Path) -> Result<MtxMatrix> {
     let last_line = std::cell::Cell::new(0usize);
-    let mut lines = reader.lines().enumerate().map(|(k, l)| {
-        last_line.set(k + 1);
-        (k + 1, l)
-    });
+    let mut buf = Vec::new();
     let mut next_line = |what: &str| -> Result<Option<(usize, String)>> {
-        match lines.next() {
-            None => Ok(None),
-            Some((n, Ok(l))) => Ok(Some((n, l))),
-            Some((n, Err(e))) => Err(parse_err(path, n, format!("cannot read {what}: {e}"))),
+        let n = last_line.get() + 1;
+        match read_bounded_line(&mut reader, &mut buf) {
+            Ok(None) => Ok(None),
+            Ok(Some(l)) => {
+                last_line.set(n);
+                Ok(Some((n, l)))
+            }
+            Err(m) => Err(parse_err(path, n, format!("cannot read {what}: {m}"))),
         }
     };
     let (_, banner) = next_line("the banner")?
@@ -200,7 +201,9 @@ pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> 
         ));
     }
 
-    let mut entries = Vec::with_capacity(declared.min(1 << 24));
+    check_claimed_size(path, size_line_no, rows, cols, header)?;
+    // grown by what the file really holds, never reserved by its claim
+    let mut entries = Vec::with_capacity(declared.min(1 << 12));
     let mut count = 0usize;
     // array position (column-major, lower triangle for symmetric)
     let (mut ai, mut aj) = (0usize, 0usize);
@@ -226,6 +229,13 @@ pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> 
                 .map_err(|_| parse_err(path, n, format!("bad value {s:?}")))?;
             if !v.is_finite() {
                 return Err(parse_err(path, n, format!("value {s} is not finite")));
+            }
+            if header.field == Field::Integer && v.fract() != 0.0 {
+                return Err(parse_err(
+                    path,
+                    n,
+                    format!("value {s} is not an integer, but the field is `integer`"),
+                ));
             }
             Ok(v)
         };
@@ -327,6 +337,71 @@ pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> 
     })
 }
 
+/// Longest line the reader accepts (1 MiB): a file without line breaks (`/dev/zero`) is an
+/// error after that much, not an unbounded allocation.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// The next line (without `\n` / `\r\n`), `None` at the end; an error message for a line
+/// longer than [`MAX_LINE_BYTES`], a read error, or bytes that are not UTF-8.
+fn read_bounded_line<R: BufRead>(
+    reader: &mut R,
+    buf: &mut Vec<u8>,
+) -> std::result::Result<Option<String>, String> {
+    buf.clear();
+    let limit = MAX_LINE_BYTES as u64 + 1;
+    let n = std::io::Read::take(&mut *reader, limit)
+        .read_until(b'\n', buf)
+        .map_err(|e| e.to_string())?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+    } else if n as u64 == limit {
+        return Err(format!(
+            "the line is longer than {} MiB",
+            MAX_LINE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(std::mem::take(buf))
+        .map(Some)
+        .map_err(|_| "the line is not UTF-8 text".to_string())
+}
+
+/// Refuses a size line whose matrix could not be held: sizes whose index arrays overflow
+/// `usize`, or need more memory than this process may use (the CSC column pointers and the
+/// per-row and per-column arrays of a structure report, about 16 bytes per row and column).
+fn check_claimed_size(
+    path: &Path,
+    line: usize,
+    rows: usize,
+    cols: usize,
+    header: Header,
+) -> Result<()> {
+    const MAX_DIM: usize = (isize::MAX as usize) / 16;
+    if rows > MAX_DIM || cols > MAX_DIM {
+        return Err(parse_err(
+            path,
+            line,
+            format!(
+                "a {rows}×{cols} matrix is too large to index (at most {MAX_DIM} rows and columns)"
+            ),
+        ));
+    }
+    let mut bytes = 16.0 * (rows as f64 + cols as f64 + 2.0);
+    if header.format == Format::Array {
+        // every position is listed; the file holds them, but refuse before reading them
+        bytes += 24.0 * rows as f64 * cols as f64;
+    }
+    crate::resources::ensure_memory(
+        &format!("{}: a {rows}×{cols} matrix", path.display()),
+        bytes,
+    )
+}
+
 fn parse_banner(banner: &str) -> std::result::Result<Header, String> {
     let words: Vec<String> = banner
         .split_whitespace()
@@ -382,10 +457,18 @@ fn parse_banner(banner: &str) -> std::result::Result<Header, String> {
 /// Reads a vector: an `n × 1` or `1 × n` matrix in either format.
 ///
 /// # Errors
-/// As [`read_matrix`], plus [`Error::Shape`] when the matrix is not a single row or column.
+/// As [`read_matrix`], plus [`Error::Shape`] when the matrix is not a single row or column,
+/// and [`Error::Parse`] for a `pattern` file (it has no values).
 pub fn read_vector(path: impl AsRef<Path>) -> Result<Vec<f64>> {
     let path = path.as_ref();
     let m = read_matrix(path)?;
+    if m.header.field == Field::Pattern {
+        return Err(parse_err(
+            path,
+            1,
+            "a `pattern` file has no values; a vector needs `real` or `integer`",
+        ));
+    }
     let n = match (m.rows, m.cols) {
         (n, 1) | (1, n) => n,
         (r, c) => {
@@ -469,23 +552,38 @@ pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(path, e))?;
-    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
-    // tempfile creates 0600 files; an export is meant to be read by others too
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = tmp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::other(format!(
+                "its parent {} is a file, not a folder",
+                dir.display()
+            )),
+        ));
     }
+    let mut tmp =
+        new_file_in(&dir, &format!(".{name}."), ".tmp").map_err(|e| Error::io(path, e))?;
+    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// A temporary file in `dir` created with the usual mode of a new file, `0666` masked by the
+/// umask (tempfile's default is `0600`: an export is meant to be read by others too).
+pub(crate) fn new_file_in(
+    dir: &Path,
+    prefix: &str,
+    suffix: &str,
+) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix).suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    b.tempfile_in(dir)
 }
 
 /// Writes a sparse matrix (see [`matrix_to_string`]) atomically.

@@ -203,6 +203,15 @@ pub fn check_spy_path(path: &Path) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::io(
+            path,
+            std::io::Error::other(format!(
+                "its parent {} is a file, not a folder",
+                dir.display()
+            )),
+        ));
+    }
     if !dir.is_dir() {
         return Err(Error::io(
             path,
@@ -238,11 +247,7 @@ pub fn write_spy(m: &CsMat<f64>, path: &Path, blocks: Blocks) -> Result<()> {
         }
         write_atomic(path, svg.as_bytes())
     } else {
-        let tmp = tempfile::Builder::new()
-            .prefix(".spy.")
-            .suffix(".png")
-            .tempfile_in(&dir)
-            .map_err(|e| Error::io(path, e))?;
+        let tmp = crate::mtx::new_file_in(&dir, ".spy.", ".png").map_err(|e| Error::io(path, e))?;
         {
             let root = BitMapBackend::new(tmp.path(), (geo.width, geo.height)).into_drawing_area();
             draw(root, &grid, blocks, &geo)

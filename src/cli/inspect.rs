@@ -5,6 +5,7 @@ use adjoint::inspect::{report_text, structure_report, Blocks};
 use adjoint::mtx::read_matrix;
 use adjoint::spy::{text_spy, write_spy};
 use anyhow::bail;
+use sprs::CsMat;
 use std::path::{Path, PathBuf};
 
 /// Block sizes "50,40,30" to offsets [0, 50, 90, 120].
@@ -33,27 +34,28 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
-/// Reports one file; returns the DAG error text when it is square and not a DAG.
-fn inspect_file(path: &Path, blocks: Blocks, args: &InspectArgs) -> anyhow::Result<Option<String>> {
-    if let Some(spy) = &args.spy {
-        adjoint::spy::check_spy_path(spy)?;
-    }
-    let m = read_matrix(path)?.to_csc();
-    let text = if args.text { Some(text_spy(&m)?) } else { None };
-    let r = structure_report(&m, blocks);
+/// Reports one matrix; returns the DAG error text when it is square and not a DAG.
+fn inspect_matrix(
+    path: &Path,
+    m: &CsMat<f64>,
+    blocks: Blocks,
+    args: &InspectArgs,
+) -> anyhow::Result<Option<String>> {
+    let text = if args.text { Some(text_spy(m)?) } else { None };
+    let r = structure_report(m, blocks);
     println!("{}", path.display());
     print!("{}", indent(&report_text(&r)));
     if let Some(text) = text {
         println!("  pattern:");
         print!("{}", indent(&text));
     } else if m.rows() <= 40 && m.cols() <= 80 {
-        if let Ok(p) = text_spy(&m) {
+        if let Ok(p) = text_spy(m) {
             println!("  pattern:");
             print!("{}", indent(&p));
         }
     }
     if let Some(spy) = &args.spy {
-        write_spy(&m, spy, blocks)?;
+        write_spy(m, spy, blocks)?;
         println!("  spy plot written to {}", spy.display());
     }
     Ok(match &r.dag {
@@ -63,15 +65,98 @@ fn inspect_file(path: &Path, blocks: Blocks, args: &InspectArgs) -> anyhow::Resu
     })
 }
 
-/// Offsets recorded in an export's problem.json.
-fn recorded_offsets(dir: &Path, key: &str) -> Option<Vec<usize>> {
-    let text = std::fs::read_to_string(dir.join("problem.json")).ok()?;
-    let json: serde_json::Value = serde_json::from_str(&text).ok()?;
-    json.get(key)?
-        .as_array()?
-        .iter()
-        .map(|v| v.as_u64().map(|x| x as usize))
-        .collect()
+/// An export's `problem.json`, if the folder has one: a file that exists but cannot be read
+/// or is not a JSON object is an error, never silently ignored.
+fn read_problem_json(dir: &Path) -> anyhow::Result<Option<serde_json::Value>> {
+    let path = dir.join("problem.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(adjoint::Error::Io { path, source: e }.into()),
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| adjoint::Error::Parse {
+            path: path.clone(),
+            line: e.line(),
+            message: e.to_string(),
+        })?;
+    if !json.is_object() {
+        bail!("{}: expected a JSON object", path.display());
+    }
+    Ok(Some(json))
+}
+
+/// Offsets recorded in an export's problem.json (an error when present but malformed).
+fn recorded_offsets(
+    json: Option<&serde_json::Value>,
+    dir: &Path,
+    key: &str,
+) -> anyhow::Result<Option<Vec<usize>>> {
+    let Some(v) = json.and_then(|j| j.get(key)) else {
+        return Ok(None);
+    };
+    v.as_array()
+        .and_then(|a| {
+            a.iter()
+                .map(|v| v.as_u64().and_then(|x| usize::try_from(x).ok()))
+                .collect::<Option<Vec<usize>>>()
+        })
+        .map(Some)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: {key:?} must be an array of non-negative integers",
+                dir.join("problem.json").display()
+            )
+        })
+}
+
+/// The sizes every file of an export must agree on: `n_u` (rows of everything, the state and
+/// the adjoint) and `n_θ` (columns of ∂f/∂θ and K, θ, the gradient, ∂L/∂θ).
+#[derive(Default)]
+struct Sizes {
+    n_u: Option<(usize, String)>,
+    n_theta: Option<(usize, String)>,
+}
+
+impl Sizes {
+    /// Records `value` for one size, or says where two files (or problem.json) disagree.
+    fn agree(
+        slot: &mut Option<(usize, String)>,
+        what: &str,
+        value: usize,
+        source: String,
+    ) -> anyhow::Result<()> {
+        match slot {
+            None => *slot = Some((value, source)),
+            Some((v, first)) if *v != value => bail!(
+                "the folder's files disagree on {what}: {first} says {v}, {source} says {value}"
+            ),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn check(&mut self, name: &str, rows: usize, cols: usize) -> anyhow::Result<()> {
+        let src = |side: &str| format!("{name} ({side})");
+        let vector = |n: usize, slot: &mut Option<(usize, String)>, what: &str| {
+            Self::agree(slot, what, n, format!("{name} (length)"))
+        };
+        match name {
+            "dfdu.mtx" | "D.mtx" => {
+                Self::agree(&mut self.n_u, "n_u", rows, src("rows"))?;
+                Self::agree(&mut self.n_u, "n_u", cols, src("columns"))
+            }
+            "dfdtheta.mtx" | "K.mtx" => {
+                Self::agree(&mut self.n_u, "n_u", rows, src("rows"))?;
+                Self::agree(&mut self.n_theta, "n_θ", cols, src("columns"))
+            }
+            "u.mtx" | "lambda.mtx" | "dLdu.mtx" => vector(rows.max(cols), &mut self.n_u, "n_u"),
+            "theta.mtx" | "gradient.mtx" | "dLdtheta.mtx" => {
+                vector(rows.max(cols), &mut self.n_theta, "n_θ")
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
@@ -90,29 +175,61 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
     if files.is_empty() {
         bail!("{}: no .mtx files in this folder", dir.display());
     }
-    let u_off = recorded_offsets(dir, "u_offsets");
-    let t_off = recorded_offsets(dir, "theta_offsets");
-    let kind = std::fs::read_to_string(dir.join("problem.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    let problem = read_problem_json(dir)?;
+    let u_off = recorded_offsets(problem.as_ref(), dir, "u_offsets")?;
+    let t_off = recorded_offsets(problem.as_ref(), dir, "theta_offsets")?;
+    let kind = problem
+        .as_ref()
         .and_then(|j| j.get("kind").and_then(|k| k.as_str()).map(String::from));
     let theta_name = if kind.as_deref() == Some("network") {
         "group"
     } else {
         "params of layer"
     };
+    // every file read once; sizes checked against each other and problem.json first
+    let mut sizes = Sizes::default();
+    let declared = |key: &str| {
+        problem
+            .as_ref()
+            .and_then(|j| j.get(key))
+            .and_then(|v| v.as_u64())
+            .and_then(|v| usize::try_from(v).ok())
+    };
+    if let Some(n) = declared("n_state") {
+        sizes.n_u = Some((n, "problem.json (n_state)".into()));
+    }
+    if let Some(n) = declared("n_params") {
+        sizes.n_theta = Some((n, "problem.json (n_params)".into()));
+    }
+    if let (Some(off), Some((n, _))) = (&u_off, &sizes.n_u) {
+        if off.last() != Some(n) {
+            bail!(
+                "{}: u_offsets end at {:?}, not at n_state = {n}",
+                dir.join("problem.json").display(),
+                off.last()
+            );
+        }
+    }
+    let mut matrices = Vec::new();
     let mut vectors = Vec::new();
-    let mut dfdu_error = None;
     for f in &files {
         let name = f
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let m = read_matrix(f)?;
+        sizes
+            .check(&name, m.rows, m.cols)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
         if m.cols == 1 || m.rows == 1 {
             vectors.push(format!("{name} ({}×{})", m.rows, m.cols));
-            continue;
+        } else {
+            matrices.push((f, name, m.to_csc()));
         }
+    }
+    let mut dfdu_error = None;
+    let mut has_dfdu = false;
+    for (f, name, m) in &matrices {
         let layer = u_off.as_ref().map(|_| "layer");
         let blocks = match name.as_str() {
             "dfdu.mtx" | "D.mtx" => Blocks {
@@ -129,8 +246,9 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
             },
             _ => Blocks::default(),
         };
-        let err = inspect_file(f, blocks, args)?;
+        let err = inspect_matrix(f, m, blocks, args)?;
         if name == "dfdu.mtx" {
+            has_dfdu = true;
             dfdu_error = err;
         }
         println!();
@@ -139,6 +257,9 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
         println!("vectors: {}", vectors.join(", "));
     }
     if args.require_dag {
+        if !has_dfdu {
+            bail!("--require-dag: {} has no dfdu.mtx to check", dir.display());
+        }
         if let Some(e) = dfdu_error {
             bail!("{}: {e}", dir.join("dfdu.mtx").display());
         }
@@ -150,7 +271,10 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     if args.file.is_dir() {
         return inspect_dir(&args.file, args);
     }
-    // read once for the sizes the block flags must add up to
+    if let Some(spy) = &args.spy {
+        adjoint::spy::check_spy_path(spy)?;
+    }
+    // read once (a pipe or /dev/stdin can only be read once)
     let m = read_matrix(&args.file)?;
     let rows = match &args.blocks {
         Some(b) => Some(offsets("--blocks", b, m.rows)?),
@@ -168,6 +292,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         (None, Some(r)) if m.rows == m.cols => Some(r.clone()),
         _ => None,
     };
+    let csc = m.to_csc();
     drop(m);
     let blocks = Blocks {
         rows: rows.as_deref(),
@@ -175,7 +300,7 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         row_name: None,
         col_name: None,
     };
-    let dag_error = inspect_file(&args.file, blocks, args)?;
+    let dag_error = inspect_matrix(&args.file, &csc, blocks, args)?;
     if args.require_dag {
         if let Some(e) = dag_error {
             bail!("{}: {e}", args.file.display());

@@ -115,6 +115,11 @@ fn fast_timings(g: &mut MlpGradient, mlp: &Mlp, theta: &[f64]) -> anyhow::Result
 }
 
 pub fn run(args: &MlpArgs) -> anyhow::Result<()> {
+    if let Some(dir) = &args.export {
+        // refuse an unusable target before any work
+        adjoint::folder::check_target(dir)
+            .with_context(|| format!("export to {} failed", dir.display()))?;
+    }
     let path: GradientPath = args.path.parse()?;
     let (mlp, mut theta, seed) = build(args)?;
     let train_report = train(args, &mlp, &mut theta, path)?;

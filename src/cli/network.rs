@@ -27,13 +27,29 @@ impl Source<'_> {
 }
 
 pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
+    if let Some(dir) = &args.export {
+        // refuse an unusable target before any work
+        adjoint::folder::check_target(dir)
+            .with_context(|| format!("export to {} failed", dir.display()))?;
+    }
     if args.path == "fast" && args.path_given {
         bail!("--path fast handles plain layer chains only; a network file uses the explicit engine (--path explicit)");
     }
+    let mut defaults = Vec::new();
     let (net, mut theta) = match path {
         Source::File(path) => {
             let file = NetworkFile::read(path)?;
             super::report::ensure_memory(&path.display().to_string(), file.estimated_bytes())?;
+            // keys left out take defaults: say so in the report
+            for (key, missing) in [
+                ("activation", file.activation.is_none()),
+                ("y", file.y.is_none()),
+                ("regularization", file.regularization.is_none()),
+            ] {
+                if missing {
+                    defaults.push(key);
+                }
+            }
             Network::random(&file, args.seed)?
         }
         Source::Export(dir) => Network::from_dir(dir)?,
@@ -82,6 +98,7 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
             "repeat": args.repeat,
             "timings_ms": timings_json(&t),
             "export": args.export.as_ref().map(|d| d.display().to_string()),
+            "defaults": defaults,
         });
         if args.train > 0 {
             out["train"] = json!({"iterations": args.train, "objective": ws.objective(), "gradient_norm": ws.gradient_norm()});
@@ -102,6 +119,14 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
         ws.solver().name(),
         ws.dfdtheta().nnz()
     );
+    if !defaults.is_empty() {
+        let j = net.to_json();
+        let shown: Vec<String> = defaults
+            .iter()
+            .map(|k| format!("{k} = {}", j.get(*k).cloned().unwrap_or_default()))
+            .collect();
+        println!("  defaults (not in the file): {}", shown.join(", "));
+    }
     if args.train > 0 {
         println!("  trained {} iterations (η = {})", args.train, args.lr);
     }

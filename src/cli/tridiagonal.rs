@@ -15,6 +15,11 @@ pub enum Source {
 }
 
 pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
+    if let Some(dir) = &args.export {
+        // refuse an unusable target before any work
+        adjoint::folder::check_target(dir)
+            .with_context(|| format!("export to {} failed", dir.display()))?;
+    }
     let solver: SolverKind = args.solver.parse()?;
     if args.from.is_none() {
         // about 300 bytes per unknown: inputs, both Jacobians, the factorization, the vectors

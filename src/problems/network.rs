@@ -548,6 +548,7 @@ impl Network {
     /// [`Error::Io`] / [`Error::Parse`] for missing or malformed files, [`Error::Shape`] for
     /// vectors of the wrong length, and whatever [`new`](Self::new) rejects.
     pub fn from_dir(dir: &std::path::Path) -> Result<(Self, Vec<f64>)> {
+        crate::export::check_kind(dir, "network")?;
         let path = dir.join("problem.json");
         let file = NetworkFile::read(&path)?;
         let (probe, _) = Network::random(&file, 0)?;

@@ -86,26 +86,35 @@ impl Tridiagonal {
     /// [`Error::Io`] / [`Error::Parse`] for missing or malformed files; [`Error::Shape`] when
     /// `b` does not have the length of `c` or `θ` not `2n − 1`; [`Error::NonFinite`].
     pub fn from_dir(dir: &Path) -> Result<(Self, Vec<f64>)> {
+        crate::export::check_kind(dir, "tridiagonal")?;
         let c = read_vector(dir.join("c.mtx"))?;
         let b = read_vector(dir.join("b.mtx"))?;
         let theta = read_vector(dir.join("theta.mtx"))?;
-        if c.is_empty() {
+        // n as each file implies it (θ holds 2n − 1): the file that disagrees with the other
+        // two is the one named; when all three differ, c.mtx sets n
+        let theta_n = (theta.len() % 2 == 1).then_some(theta.len().div_ceil(2));
+        let n = if b.len() == c.len() || Some(c.len()) == theta_n {
+            c.len()
+        } else if Some(b.len()) == theta_n {
+            b.len()
+        } else {
+            c.len()
+        };
+        if n == 0 {
             return Err(Error::invalid(
                 "n",
                 format!("{} is empty", dir.join("c.mtx").display()),
             ));
         }
-        let n = c.len();
-        if b.len() != n {
-            return Err(Error::length(
-                dir.join("b.mtx").display().to_string(),
-                n,
-                b.len(),
-            ));
-        }
-        if theta.len() != 2 * n - 1 {
-            let what = dir.join("theta.mtx").display().to_string();
-            return Err(Error::length(what, 2 * n - 1, theta.len()));
+        for (name, len, expected) in [
+            ("c.mtx", c.len(), n),
+            ("b.mtx", b.len(), n),
+            ("theta.mtx", theta.len(), 2 * n - 1),
+        ] {
+            if len != expected {
+                let what = dir.join(name).display().to_string();
+                return Err(Error::length(what, expected, len));
+            }
         }
         crate::error::check_finite("theta", &theta)?;
         Ok((Tridiagonal::new(c, b)?, theta))

@@ -78,7 +78,7 @@ pub fn amd_permutation(pattern: &CsStructure) -> Result<Vec<usize>> {
         Default::default(),
         MemStack::new(&mut mem),
     )
-    .map_err(|e| Error::invalid("AMD ordering", format!("{e:?}")))?;
+    .map_err(|e| Error::invalid("AMD ordering", format!("{e}")))?;
     Ok(perm)
 }
 

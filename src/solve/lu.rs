@@ -113,7 +113,7 @@ impl LuSolver {
             ..Default::default()
         };
         let symbolic = factorize_symbolic_lu(faer_pattern(pattern), params)
-            .map_err(|e| Error::invalid("LU analysis", format!("{e:?}")))?;
+            .map_err(|e| Error::invalid("LU analysis", format!("{e}")))?;
         let mut s = LuSolver {
             n: rows,
             nnz: pattern.nnz(),
@@ -186,7 +186,7 @@ impl LuSolver {
             Err(LuError::Generic(e)) => {
                 return Err(Error::invalid(
                     what,
-                    format!("LU factorization failed: {e:?}"),
+                    format!("LU factorization failed: {e}"),
                 ))
             }
         }

@@ -255,6 +255,7 @@ impl Mlp {
     /// key is named), [`Error::Shape`] when `θ` or `u_0` has the wrong length, and whatever
     /// [`new`](Self::new) rejects.
     pub fn from_dir(dir: &std::path::Path) -> Result<(Self, Vec<f64>)> {
+        crate::export::check_kind(dir, "mlp")?;
         let path = dir.join("problem.json");
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
         let parse = |message: String| Error::Parse {

@@ -1,0 +1,92 @@
+//! How much memory this process may still use, so that inputs which claim more than that are
+//! refused with one line instead of an allocation failure or the kernel's OOM killer.
+//!
+//! The limit is the least of
+//!
+//! - what the host has available (`MemAvailable` in `/proc/meminfo`),
+//! - the process's address-space limit (`RLIMIT_AS`, `ulimit -v`),
+//! - its cgroup's limit minus what the cgroup already uses (v2 `memory.max − memory.current`,
+//!   v1 `memory.limit_in_bytes − memory.usage_in_bytes`),
+//!
+//! and unknown (no refusal) where none of them can be read.
+
+use crate::{Error, Result};
+
+/// The memory this process may still use, in bytes, and which limit that is; `None` when no
+/// limit can be read (then nothing is refused).
+pub fn available_memory() -> Option<(f64, &'static str)> {
+    let mut limits: Vec<(f64, &'static str)> = Vec::new();
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+    });
+    if let Some(kb) = meminfo {
+        limits.push((kb * 1024.0, "host memory"));
+    }
+    if let Some(b) = address_space_limit() {
+        limits.push((b, "the process's address-space limit, ulimit -v"));
+    }
+    if let Some(b) = cgroup_limit() {
+        limits.push((b, "the cgroup's memory limit"));
+    }
+    limits.into_iter().min_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// Refuses a task that needs about `bytes` of memory when less is available.
+///
+/// # Errors
+/// [`Error::OutOfMemory`] naming `what`, the estimate and the limit.
+pub fn ensure_memory(what: &str, bytes: f64) -> Result<()> {
+    match available_memory() {
+        Some((available, limit)) if bytes > available => Err(Error::OutOfMemory {
+            what: what.to_string(),
+            needed: bytes,
+            available,
+            limit: limit.to_string(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(unix)]
+fn address_space_limit() -> Option<f64> {
+    let mut r = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit struct that we own.
+    let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut r) } == 0;
+    (ok && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur as f64)
+}
+
+#[cfg(not(unix))]
+fn address_space_limit() -> Option<f64> {
+    None
+}
+
+fn cgroup_limit() -> Option<f64> {
+    let read = |p: &str| -> Option<f64> { std::fs::read_to_string(p).ok()?.trim().parse().ok() };
+    let own = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    // v2: the line "0::/path"
+    if let Some(path) = own.lines().find_map(|l| l.strip_prefix("0::")) {
+        let dir = format!("/sys/fs/cgroup{}", path.trim().trim_end_matches('/'));
+        if let Some(max) = read(&format!("{dir}/memory.max")) {
+            let used = read(&format!("{dir}/memory.current")).unwrap_or(0.0);
+            return Some((max - used).max(0.0));
+        }
+    }
+    // v1: the memory controller's line "k:memory:/path"
+    let path = own
+        .lines()
+        .find_map(|l| l.split_once(":memory:").map(|(_, p)| p.trim()))?;
+    let dir = format!("/sys/fs/cgroup/memory{}", path.trim_end_matches('/'));
+    let max = read(&format!("{dir}/memory.limit_in_bytes"))?;
+    // v1 reports "no limit" as a number near 2⁶³
+    if max >= 1e18 {
+        return None;
+    }
+    let used = read(&format!("{dir}/memory.usage_in_bytes")).unwrap_or(0.0);
+    Some((max - used).max(0.0))
+}
