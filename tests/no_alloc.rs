@@ -1,6 +1,7 @@
 //! Re-solving after new values on the same pattern allocates nothing: a counting global
-//! allocator watches the triangular sweep, the LDLᵀ refactorization and a whole engine
-//! evaluation.
+//! allocator watches every solver (triangular sweep, banded and sprs-ldl LDLᵀ, LU) and a whole
+//! engine evaluation of every built-in problem, at small sizes and above the two-thread and
+//! streaming-store thresholds.
 
 use adjoint::dag::check_dag;
 use adjoint::problems::tridiagonal::Tridiagonal;
@@ -103,4 +104,116 @@ fn hot_paths_do_not_allocate() {
         explicit.evaluate(&mlp, &theta).unwrap();
     });
     assert_eq!(n, 0, "explicit network gradient allocated {n} times");
+
+    // every solver's refactorization and both solves, on a nonsymmetric (LU) and a symmetric
+    // non-tridiagonal (sprs-ldl) pattern
+    use adjoint::solve::{LdltSolver, LuSolver, Ordering};
+    let n = 30;
+    let mut t = sprs::TriMat::new((n, n));
+    for i in 0..n {
+        t.add_triplet(i, i, 4.0 + i as f64);
+        t.add_triplet((i + 1) % n, i, -1.0);
+        t.add_triplet((i + 7) % n, i, 0.5);
+    }
+    let mut general: sprs::CsMat<f64> = t.to_csc();
+    let sym_pattern = |m: &sprs::CsMat<f64>| {
+        sprs::CsStructure::new_csc(
+            m.shape(),
+            m.indptr().to_proper().into_owned(),
+            m.indices().to_vec(),
+            vec![(); m.nnz()],
+        )
+    };
+    let mut lu = LuSolver::analyze(&sym_pattern(&general)).unwrap();
+    lu.factor(&general, "A").unwrap();
+    let mut x = vec![1.0; n];
+    let k = allocations_during(|| {
+        general.data_mut().iter_mut().for_each(|v| *v *= 1.25);
+        lu.factor(&general, "A").unwrap();
+        lu.solve_in_place(&mut x).unwrap();
+        lu.solve_transpose_in_place(&mut x).unwrap();
+    });
+    assert_eq!(k, 0, "LU refactor and solves allocated {k} times");
+    let mut t = sprs::TriMat::new((n, n));
+    for i in 0..n {
+        t.add_triplet(i, i, 10.0);
+        for d in [1, 5] {
+            if i + d < n {
+                t.add_triplet(i + d, i, -1.0);
+                t.add_triplet(i, i + d, -1.0);
+            }
+        }
+    }
+    let mut sym: sprs::CsMat<f64> = t.to_csc();
+    for ordering in [Ordering::Auto, Ordering::Natural, Ordering::Amd] {
+        let mut ldlt = LdltSolver::analyze(&sym_pattern(&sym), ordering).unwrap();
+        ldlt.factor(&sym, "A").unwrap();
+        let k = allocations_during(|| {
+            sym.data_mut().iter_mut().for_each(|v| *v *= 1.25);
+            ldlt.factor(&sym, "A").unwrap();
+            ldlt.solve_in_place(&mut x).unwrap();
+        });
+        assert_eq!(
+            k, 0,
+            "LDLᵀ ({ordering:?}) refactor and solve allocated {k} times"
+        );
+    }
+
+    // the engine with each forced solver that applies
+    for kind in [SolverKind::Ldlt, SolverKind::Lu] {
+        let (p, theta) = Tridiagonal::random(300, 4).unwrap();
+        let mut ws = AdjointWorkspace::new(&p, kind).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+        let k = allocations_during(|| {
+            ws.evaluate(&p, &theta).unwrap();
+        });
+        assert_eq!(k, 0, "engine with {kind} allocated {k} times");
+    }
+
+    // above the thresholds: two threads (2¹⁹ entries) and streaming stores (2²⁰)
+    let (p, theta) = Tridiagonal::random((1 << 20) + 1, 5).unwrap();
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    ws.evaluate(&p, &theta).unwrap();
+    ws.evaluate(&p, &theta).unwrap();
+    let k = allocations_during(|| {
+        ws.evaluate(&p, &theta).unwrap();
+    });
+    assert_eq!(k, 0, "large tridiagonal evaluation allocated {k} times");
+    let (mlp, theta) = Mlp::random(
+        &[1024, 1024, 1],
+        Activation::Tanh,
+        Target::Scalar(0.5),
+        0.0,
+        3,
+    )
+    .unwrap();
+    let mut fast = MlpGradient::new(&mlp);
+    let mut explicit = AdjointWorkspace::new(&mlp, SolverKind::Auto).unwrap();
+    fast.evaluate(&mlp, &theta).unwrap();
+    explicit.evaluate(&mlp, &theta).unwrap();
+    explicit.evaluate(&mlp, &theta).unwrap();
+    let k = allocations_during(|| {
+        fast.evaluate(&mlp, &theta).unwrap();
+        explicit.evaluate(&mlp, &theta).unwrap();
+    });
+    assert_eq!(k, 0, "large network gradients allocated {k} times");
+
+    // a general network (skips, residuals, shared groups) through the engine
+    use adjoint::problems::network::{LayerSpec, Network, NetworkFile};
+    let file: NetworkFile = serde_json::from_str(
+        r#"{"input": 3, "activation": "tanh", "y": 0.5, "regularization": 0.01,
+            "layers": [{"size": 4, "inputs": [0], "group": 0},
+                       {"size": 4, "inputs": [1], "group": 1, "residual": 1},
+                       {"size": 4, "inputs": [2], "group": 1},
+                       {"size": 1, "inputs": [3, 0], "group": 2}]}"#,
+    )
+    .unwrap();
+    let _: Option<LayerSpec> = None;
+    let (net, theta) = Network::random(&file, 1).unwrap();
+    let mut ws = AdjointWorkspace::new(&net, SolverKind::Auto).unwrap();
+    ws.evaluate(&net, &theta).unwrap();
+    let k = allocations_during(|| {
+        ws.evaluate(&net, &theta).unwrap();
+    });
+    assert_eq!(k, 0, "network engine evaluation allocated {k} times");
 }

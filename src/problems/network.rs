@@ -483,6 +483,44 @@ impl Network {
         z
     }
 
+    /// The forward pass on `f64`, in place and allocation-free: each layer's affine map is
+    /// accumulated in its own slot of `u` (a layer never reads itself), in exactly the order
+    /// of [`Self::forward_generic`], so both give the same bits.
+    fn forward_into(&self, theta: &[f64], u: &mut [f64]) {
+        for &i in &self.order {
+            let l = &self.layers[i];
+            let (rows, _) = self.groups[l.group];
+            let t0 = self.theta_offsets[l.group];
+            let start = self.u_offsets[i];
+            let bias = t0 + rows * self.groups[l.group].1;
+            u[start..start + rows].copy_from_slice(&theta[bias..bias + rows]);
+            for (j, off) in self.inputs_of(i) {
+                for c in 0..self.size_of(j) {
+                    let xc = if j == 0 {
+                        self.u0[c]
+                    } else {
+                        u[self.u_offsets[j - 1] + c]
+                    };
+                    let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
+                    for (r, &w) in col.iter().enumerate() {
+                        u[start + r] += w * xc;
+                    }
+                }
+            }
+            for r in 0..rows {
+                let mut v = self.activation.apply(u[start + r]);
+                if let Some(src) = l.residual {
+                    v += if src == 0 {
+                        self.u0[r]
+                    } else {
+                        u[self.u_offsets[src - 1] + r]
+                    };
+                }
+                u[start + r] = v;
+            }
+        }
+    }
+
     /// The forward pass on any number type, into `u`, in the layers' topological order.
     fn forward_generic<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D], u: &mut [D]) {
         let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
@@ -584,7 +622,7 @@ impl StateSolve for Network {
         _jacobian: &mut dyn JacobianSolve,
         u: &mut [f64],
     ) -> Result<()> {
-        self.forward_generic(theta, u);
+        self.forward_into(theta, u);
         Ok(())
     }
 }
@@ -644,16 +682,11 @@ impl Jacobians for Network {
         for (i, l) in self.layers.iter().enumerate() {
             let (rows, _) = self.groups[l.group];
             let t0 = self.theta_offsets[l.group];
-            let d: Vec<f64> = (0..rows).map(|r| self.derivative(u, i, r)).collect();
-            for (j, off) in self
-                .inputs_of(i)
-                .filter(|&(j, _)| j > 0)
-                .collect::<Vec<_>>()
-            {
+            for (j, off) in self.inputs_of(i).filter(|&(j, _)| j > 0) {
                 for c in 0..self.size_of(j) {
                     let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
                     for (r, &w) in col.iter().enumerate() {
-                        values[slots[e]] -= d[r] * w;
+                        values[slots[e]] -= self.derivative(u, i, r) * w;
                         e += 1;
                     }
                 }
@@ -678,15 +711,13 @@ impl Jacobians for Network {
         let mut e = 0;
         for (i, l) in self.layers.iter().enumerate() {
             let (rows, _) = self.groups[l.group];
-            let d: Vec<f64> = (0..rows).map(|r| self.derivative(u, i, r)).collect();
-            let x: Vec<f64> = self
+            // columns: every input entry x_c, then the bias (x = 1)
+            let inputs = self
                 .inputs_of(i)
-                .flat_map(|(j, _)| self.source(&self.u0, u, j).to_vec())
-                .chain(std::iter::once(1.0))
-                .collect();
-            for &xc in &x {
-                for &dr in &d {
-                    values[slots[e]] -= dr * xc;
+                .flat_map(|(j, _)| self.source(&self.u0, u, j).iter().copied());
+            for xc in inputs.chain(std::iter::once(1.0)) {
+                for r in 0..rows {
+                    values[slots[e]] -= self.derivative(u, i, r) * xc;
                     e += 1;
                 }
             }
