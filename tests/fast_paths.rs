@@ -111,12 +111,12 @@ fn dense_backprop(mlp: &Mlp, theta: &[f64], act: Activation) -> (f64, Vec<f64>) 
         })
         .collect();
     let mut g = Vec::with_capacity(theta.len());
-    for c in 0..n0 {
-        g.extend((0..n1).map(|r| d1[r] * u0[c]));
+    for &x in u0 {
+        g.extend(d1.iter().map(|d| d * x));
     }
     g.extend(&d1);
-    for c in 0..n1 {
-        g.extend((0..n2).map(|r| d2[r] * u1[c]));
+    for &x in &u1 {
+        g.extend(d2.iter().map(|d| d * x));
     }
     g.extend(&d2);
     (l, g)

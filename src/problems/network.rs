@@ -117,21 +117,26 @@ impl NetworkFile {
     /// A rough size of everything a network of this description allocates, in bytes (for a
     /// memory check before building it).
     pub fn estimated_bytes(&self) -> f64 {
-        let size = |j: usize| {
-            if j == 0 {
-                self.input as f64
-            } else {
-                self.layers.get(j - 1).map_or(0.0, |l| l.size as f64)
-            }
-        };
-        let params: f64 = self
-            .layers
-            .iter()
-            .map(|l| l.size as f64 * (l.inputs.iter().map(|&j| size(j)).sum::<f64>() + 1.0))
-            .sum();
-        let state: f64 = self.layers.iter().map(|l| l.size as f64).sum();
-        100.0 * (params + state)
+        estimated_bytes(self.input, &self.layers)
     }
+}
+
+/// About 100 bytes per parameter and state entry (θ, both Jacobians with their index
+/// arrays, the solver, the vectors); computed in `f64`, so no size can overflow it.
+fn estimated_bytes(input: usize, layers: &[LayerSpec]) -> f64 {
+    let size = |j: usize| {
+        if j == 0 {
+            input as f64
+        } else {
+            layers.get(j - 1).map_or(0.0, |l| l.size as f64)
+        }
+    };
+    let params: f64 = layers
+        .iter()
+        .map(|l| l.size as f64 * (l.inputs.iter().map(|&j| size(j)).sum::<f64>() + 1.0))
+        .sum();
+    let state: f64 = layers.iter().map(|l| l.size as f64).sum();
+    100.0 * (params + state + input as f64)
 }
 
 /// A general layered network problem (see the module documentation).
@@ -162,7 +167,8 @@ impl Network {
     /// # Errors
     /// [`Error::Invalid`] for a size of zero, an unknown input, inconsistent group shapes, a
     /// residual of another size; [`Error::Cycle`] (in layer numbers, 1-based) when a layer
-    /// reads itself or a later layer in a cycle; [`Error::Shape`] for `u_0` or `y`.
+    /// reads itself or a later layer in a cycle; [`Error::Shape`] for `u_0` or `y`;
+    /// [`Error::OutOfMemory`] for sizes this process cannot hold.
     pub fn new(
         input: usize,
         layers: Vec<LayerSpec>,
@@ -177,6 +183,7 @@ impl Network {
                 "needs an input size ≥ 1 and at least one layer",
             ));
         }
+        crate::resources::ensure_memory("the network", estimated_bytes(input, &layers))?;
         check_vector("u0", &u0, input)?;
         if !(rho >= 0.0 && rho.is_finite()) {
             return Err(Error::invalid(
@@ -367,6 +374,7 @@ impl Network {
         let mut rng = crate::rng::generator(seed);
         let mut normal =
             || 0.01 * <StandardNormal as Distribution<f64>>::sample(&StandardNormal, &mut rng);
+        crate::resources::ensure_memory("the network", file.estimated_bytes())?;
         let probe = Network::new(
             file.input,
             file.layers.clone(),
