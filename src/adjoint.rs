@@ -85,6 +85,13 @@ pub struct AdjointWorkspace {
     gradient: Vec<f64>,
     objective: f64,
     timings: Timings,
+    /// `u` holds the state of the last successful evaluation (a warm start).
+    has_state: bool,
+    /// Iterations of the last state solve, if it iterates.
+    state_iterations: Option<usize>,
+    /// The `u` of the last factorization in the state solve (for problems whose `∂f/∂u`
+    /// depends on `u`: a factorization at the final `u` is reused by the adjoint solve).
+    factored_u: Vec<f64>,
 }
 
 impl AdjointWorkspace {
@@ -127,6 +134,13 @@ impl AdjointWorkspace {
             gradient: vec![0.0; n_t],
             objective: f64::NAN,
             timings: Timings::default(),
+            has_state: false,
+            state_iterations: None,
+            factored_u: if problem.dfdu_depends_on_u() {
+                vec![0.0; n_u]
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -162,7 +176,10 @@ impl AdjointWorkspace {
         self.objective = f64::NAN;
         check_vector("theta", theta, self.n_params)?;
 
-        // 1. state
+        // 1. state (a failed evaluation leaves no state to warm-start from)
+        let warm = std::mem::replace(&mut self.has_state, false);
+        self.state_iterations = None;
+        let depends_on_u = problem.dfdu_depends_on_u();
         let mut factorizer = Factorizer {
             problem,
             theta,
@@ -171,17 +188,28 @@ impl AdjointWorkspace {
             factored: false,
             assemble: Duration::ZERO,
             factor: Duration::ZERO,
+            warm,
+            iterations: None,
+            factored_u: depends_on_u.then_some(&mut self.factored_u[..]),
         };
         let t = Instant::now();
         problem.solve_state(theta, &mut factorizer, &mut self.u)?;
         let state_total = t.elapsed();
         let (factored, mut assemble, mut factor) =
             (factorizer.factored, factorizer.assemble, factorizer.factor);
+        self.state_iterations = factorizer.iterations;
         self.timings.state_solve = state_total.saturating_sub(assemble + factor);
         check_finite("u", &self.u)?;
 
-        // 2. ∂f/∂u again only when the state solve's factorization cannot be reused
-        if !factored || problem.dfdu_depends_on_u() {
+        // 2. ∂f/∂u again only when the state solve's factorization cannot be reused: it was
+        // made at another u than the final one, for a ∂f/∂u that depends on u
+        let stale = depends_on_u
+            && self
+                .factored_u
+                .iter()
+                .zip(&self.u)
+                .any(|(a, b)| a.to_bits() != b.to_bits());
+        if !factored || stale {
             let t = Instant::now();
             problem.fill_dfdu(&self.u, theta, self.dfdu.data_mut())?;
             assemble += t.elapsed();
@@ -249,6 +277,7 @@ impl AdjointWorkspace {
         self.timings.gradient = t.elapsed();
         self.timings.total = start.elapsed();
         self.objective = objective;
+        self.has_state = true;
         Ok(objective)
     }
 
@@ -309,6 +338,11 @@ impl AdjointWorkspace {
     pub fn timings(&self) -> &Timings {
         &self.timings
     }
+    /// Iterations of the last evaluation's state solve (Newton's, for a
+    /// [`crate::Derived`] model), or `None` for a problem whose state solve does not iterate.
+    pub fn state_iterations(&self) -> Option<usize> {
+        self.state_iterations
+    }
     /// `‖dL/dθ‖₂`.
     pub fn gradient_norm(&self) -> f64 {
         self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
@@ -334,6 +368,9 @@ struct Factorizer<'a, P: ?Sized> {
     factored: bool,
     assemble: Duration,
     factor: Duration,
+    warm: bool,
+    iterations: Option<usize>,
+    factored_u: Option<&'a mut [f64]>,
 }
 
 impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
@@ -347,7 +384,22 @@ impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
         self.solver.factor(self.dfdu, "df/du")?;
         self.factor += t.elapsed();
         self.factored = true;
+        if let Some(at) = self.factored_u.as_deref_mut() {
+            at.copy_from_slice(u);
+        }
         Ok(())
+    }
+
+    fn previous_state(&self) -> bool {
+        self.warm
+    }
+
+    fn jacobian(&self) -> Option<&CsMat<f64>> {
+        self.factored.then_some(&*self.dfdu)
+    }
+
+    fn set_state_iterations(&mut self, iterations: usize) {
+        self.iterations = Some(iterations);
     }
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {

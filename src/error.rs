@@ -162,6 +162,35 @@ pub enum Error {
         message: String,
     },
 
+    /// A model's own failure ([`Error::model`]).
+    #[error("model: {message}")]
+    Model {
+        /// What the model reported.
+        message: String,
+    },
+
+    /// Newton's method for the state did not converge.
+    #[error(
+        "the state solve did not converge: ‖f(u, θ)‖∞ = {residual:e} after {iterations} Newton iterations"
+    )]
+    NotConverged {
+        /// Newton iterations taken.
+        iterations: usize,
+        /// `‖f(u, θ)‖∞` at the last iterate.
+        residual: f64,
+    },
+
+    /// A model called `Scalar::value` during sparsity detection: its pattern would depend on
+    /// a branch, which detection cannot follow.
+    #[error(
+        "{what} calls Scalar::value during sparsity detection, so its pattern could depend on a branch; \
+         hand in the patterns with Derived::with_patterns instead"
+    )]
+    ValueDuringDetection {
+        /// `"the residual"` or `"the objective"`.
+        what: String,
+    },
+
     /// A task needs more memory than this process may use ([`crate::resources`]).
     #[error(
         "{what} needs about {:.1} GB of memory, but only {:.1} GB are available ({limit})",
@@ -228,6 +257,14 @@ fn format_blocks(blocks: &[usize]) -> String {
 }
 
 impl Error {
+    /// The error a [`crate::Model`] returns for its own failures (e.g. from
+    /// [`crate::Model::check_params`]).
+    pub fn model(message: impl Into<String>) -> Self {
+        Error::Model {
+            message: message.into(),
+        }
+    }
+
     /// Shorthand for [`Error::Shape`] with element counts.
     pub(crate) fn length(what: impl Into<String>, expected: usize, found: usize) -> Self {
         Error::Shape {

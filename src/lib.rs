@@ -23,8 +23,12 @@
 //! `∂f/∂u` is block lower triangular with identity diagonal blocks.
 //!
 //! ## Map of the crate
-//! - [`problem`]: the traits a user implements (sizes, residual, objective, sparse partials
-//!   with their patterns, state solve).
+//! - [`derived`]: your own problem in one function — a [`Model`] written once over [`Scalar`];
+//!   [`Derived`] detects its patterns, colors its Jacobians, evaluates them by compressed
+//!   forward mode, solves the state by Newton's method and the objective's partials by
+//!   reverse mode.
+//! - [`problem`]: the traits the engine uses (sizes, residual, objective, sparse partials
+//!   with their patterns, state solve), for hand-written problems.
 //! - [`adjoint`]: the generic gradient and its reusable [`AdjointWorkspace`].
 //! - [`solve`]: the linear solvers for `∂f/∂u` (sparse `LDLᵀ` with a banded kernel for the
 //!   tridiagonal pattern, triangular sweeps for DAGs, `LU`), chosen by [`SolverKind`].
@@ -52,6 +56,7 @@
 pub mod adjoint;
 pub mod check;
 pub mod dag;
+pub mod derived;
 pub mod error;
 pub mod export;
 pub mod folder;
@@ -70,6 +75,7 @@ pub mod spy;
 pub mod structured;
 
 pub use crate::adjoint::{gradient, AdjointWorkspace, Timings};
+pub use crate::derived::{scalar::Scalar, Coloring, Derived, Model, Patterns};
 pub use crate::error::{Error, Result};
 pub use crate::problem::{
     AdjointProblem, JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve,

@@ -155,11 +155,32 @@ pub trait JacobianSolve {
         x.copy_from_slice(rhs);
         self.solve_in_place(x)
     }
+
+    /// Whether `u` holds, on entry to [`StateSolve::solve_state`], the state of the previous
+    /// successful evaluation (a warm start for an iterative solve). `false` by default and on
+    /// a workspace's first evaluation.
+    fn previous_state(&self) -> bool {
+        false
+    }
+
+    /// The matrix `∂f/∂u` of the last [`factor_at`](Self::factor_at), if the implementation
+    /// can lend it (the engine's does): for stopping rules relative to `|∂f/∂u| |u|`.
+    fn jacobian(&self) -> Option<&sprs::CsMat<f64>> {
+        None
+    }
+
+    /// Reports the iterations an iterative state solve took (the engine shows them as
+    /// [`crate::AdjointWorkspace::state_iterations`]). Ignored by default.
+    fn set_state_iterations(&mut self, iterations: usize) {
+        let _ = iterations;
+    }
 }
 
 /// The state solve `θ ↦ u(θ)` with `f(u(θ), θ) = 0`.
 pub trait StateSolve: Problem {
-    /// Writes `u(θ)` into `u` (length `n_u`; its content on entry is unspecified).
+    /// Writes `u(θ)` into `u` (length `n_u`). On entry `u` holds the previous evaluation's
+    /// state when [`JacobianSolve::previous_state`] says so (a warm start), and is otherwise
+    /// unspecified.
     ///
     /// # Errors
     /// Whatever prevents solving, e.g. a singular `∂f/∂u`.

@@ -1,0 +1,512 @@
+//! Your own problem in one function: a `Model` written once, everything else derived.
+//! Derived gradients against central finite differences and forward sensitivities; the
+//! colorings against their bounds; Newton's stopping rule; typed failures.
+
+mod common;
+
+use adjoint::check::forward_sensitivity_gradient;
+use adjoint::{AdjointWorkspace, Derived, Error, Model, Scalar, SolverKind};
+use common::assert_close;
+use rand::{RngExt, SeedableRng};
+
+/// The README's story, verbatim: −u'' + θ u³ = 1 on (0, 1), L = h Σ u².
+struct ReactionDiffusion {
+    n: usize,
+}
+
+impl Model for ReactionDiffusion {
+    fn n_state(&self) -> usize {
+        self.n
+    }
+    fn n_params(&self) -> usize {
+        self.n
+    }
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let h = 1.0 / (self.n as f64 + 1.0);
+        for i in 0..self.n {
+            let left = if i > 0 { u[i - 1] } else { T::zero() };
+            let right = if i + 1 < self.n { u[i + 1] } else { T::zero() };
+            f[i] = (u[i] * 2.0 - left - right) / (h * h) + theta[i] * u[i].powi(3) - 1.0;
+        }
+    }
+    fn objective<T: Scalar>(&self, u: &[T], _theta: &[T]) -> T {
+        let h = 1.0 / (self.n as f64 + 1.0);
+        u.iter().fold(T::zero(), |s, &x| s + x * x) * h
+    }
+}
+
+/// 2-D Bratu-type problem on an m × m grid: −Δu − θ eᵘ = 0 (5-point stencil), zero boundary;
+/// L = h² Σ (u − 0.1)² + 0.01 Σ θ² (an objective that reads θ).
+struct Bratu {
+    m: usize,
+}
+
+impl Model for Bratu {
+    fn n_state(&self) -> usize {
+        self.m * self.m
+    }
+    fn n_params(&self) -> usize {
+        self.m * self.m
+    }
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let m = self.m;
+        let h = 1.0 / (m as f64 + 1.0);
+        let at = |i: isize, j: isize| {
+            if i < 0 || j < 0 || i >= m as isize || j >= m as isize {
+                T::zero()
+            } else {
+                u[i as usize * m + j as usize]
+            }
+        };
+        for i in 0..m as isize {
+            for j in 0..m as isize {
+                let k = i as usize * m + j as usize;
+                let lap = (u[k] * 4.0 - at(i - 1, j) - at(i + 1, j) - at(i, j - 1) - at(i, j + 1))
+                    / (h * h);
+                f[k] = lap - theta[k] * u[k].exp();
+            }
+        }
+    }
+    fn objective<T: Scalar>(&self, u: &[T], theta: &[T]) -> T {
+        let h = 1.0 / (self.m as f64 + 1.0);
+        let misfit = u.iter().fold(T::zero(), |s, &x| s + (x - 0.1) * (x - 0.1)) * (h * h);
+        theta.iter().fold(misfit, |s, &t| s + t * t * 0.01)
+    }
+}
+
+/// `L(θ)` by a fresh workspace (no warm start), for finite differences.
+fn objective_at<M: Model + Sync>(p: &Derived<M>, theta: &[f64]) -> f64 {
+    let mut ws = AdjointWorkspace::new(p, SolverKind::Auto).unwrap();
+    ws.evaluate(p, theta).unwrap()
+}
+
+fn central_differences<M: Model + Sync>(p: &Derived<M>, theta: &[f64], h: f64) -> Vec<f64> {
+    (0..theta.len())
+        .map(|k| {
+            let mut t = theta.to_vec();
+            let step = h * theta[k].abs().max(1.0);
+            t[k] = theta[k] + step;
+            let lp = objective_at(p, &t);
+            t[k] = theta[k] - step;
+            let lm = objective_at(p, &t);
+            (lp - lm) / (2.0 * step)
+        })
+        .collect()
+}
+
+fn random_theta(n: usize, seed: u64, lo: f64, hi: f64) -> Vec<f64> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| lo + (hi - lo) * rng.random::<f64>())
+        .collect()
+}
+
+#[test]
+fn the_readme_story_runs_as_written() {
+    let problem = Derived::new(ReactionDiffusion { n: 1000 }).unwrap();
+    let mut ws = AdjointWorkspace::new(&problem, SolverKind::Auto).unwrap();
+    let theta = vec![1.0; 1000];
+    let l = ws.evaluate(&problem, &theta).unwrap();
+    let norm = ws.gradient().iter().map(|g| g * g).sum::<f64>().sqrt();
+    let c = problem.coloring();
+    assert_eq!(
+        format!("{c:?}"),
+        "Coloring { dfdu: 3, dfdtheta: 1, dfdu_bound: 3, dfdtheta_bound: 1 }"
+    );
+    // L ≈ ∫ (x(1 − x)/2)² = 1/120 for θ = 0; θ = 1 lowers it slightly
+    assert!(l > 0.0081 && l < 1.0 / 120.0, "{l}");
+    assert!(norm.is_finite() && norm > 0.0);
+    assert!(ws.state_iterations().unwrap() <= 8);
+    assert_eq!(ws.solver().name(), "ldlt");
+}
+
+#[test]
+fn reaction_diffusion_gradients_match_finite_differences_and_sensitivities() {
+    for (n, seed) in [(5, 1), (12, 2), (40, 3)] {
+        let p = Derived::new(ReactionDiffusion { n }).unwrap();
+        let theta = random_theta(n, seed, 0.5, 20.0);
+        let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+        let fd = central_differences(&p, &theta, 1e-5);
+        assert_close(
+            ws.gradient(),
+            &fd,
+            1e-6,
+            &format!("n = {n}: vs finite differences"),
+        );
+        let fs = forward_sensitivity_gradient(&mut ws).unwrap();
+        assert_close(
+            ws.gradient(),
+            &fs,
+            1e-12,
+            &format!("n = {n}: vs forward sensitivities"),
+        );
+    }
+}
+
+#[test]
+fn bratu_on_a_grid_uses_five_colors_and_its_gradient_is_right() {
+    for m in [3, 4, 7, 20] {
+        let p = Derived::new(Bratu { m }).unwrap();
+        let c = p.coloring();
+        assert_eq!((c.dfdu, c.dfdu_bound), (5, 5), "m = {m}: {c:?}");
+        assert_eq!((c.dfdtheta, c.dfdtheta_bound), (1, 1), "m = {m}");
+        assert_eq!(p.dl_dtheta_pattern().len(), m * m);
+        assert!(!p.is_linear_in_u());
+    }
+    for (m, seed) in [(3, 4), (6, 5)] {
+        let p = Derived::new(Bratu { m }).unwrap();
+        let theta = random_theta(m * m, seed, 0.5, 2.0);
+        let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+        let fd = central_differences(&p, &theta, 1e-5);
+        assert_close(
+            ws.gradient(),
+            &fd,
+            1e-6,
+            &format!("m = {m}: vs finite differences"),
+        );
+        let fs = forward_sensitivity_gradient(&mut ws).unwrap();
+        assert_close(
+            ws.gradient(),
+            &fs,
+            1e-12,
+            &format!("m = {m}: vs forward sensitivities"),
+        );
+    }
+}
+
+/// f_i = u_i + max(u_{i+1}, θ_i)·0.1 − |u_{i−1}|·0.05 − 1: value-dependent branches through
+/// `max` and `abs`, whose patterns must cover both branches.
+#[derive(Debug)]
+struct Branchy {
+    n: usize,
+    use_value: bool,
+}
+
+impl Model for Branchy {
+    fn n_state(&self) -> usize {
+        self.n
+    }
+    fn n_params(&self) -> usize {
+        self.n
+    }
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let n = self.n;
+        for i in 0..n {
+            let next = if i + 1 < n { u[i + 1] } else { T::zero() };
+            let prev = if i > 0 { u[i - 1] } else { T::zero() };
+            let mut fi = u[i] + next.max(theta[i]) * 0.1 - prev.abs() * 0.05 - 1.0;
+            if self.use_value && u[i].value() > 10.0 {
+                fi += u[i] * 0.0;
+            }
+            f[i] = fi;
+        }
+    }
+    fn objective<T: Scalar>(&self, u: &[T], theta: &[T]) -> T {
+        u.iter().zip(theta).fold(T::zero(), |s, (&x, &t)| s + x * t)
+    }
+}
+
+#[test]
+fn branches_get_the_union_of_their_patterns_and_value_is_refused() {
+    let n = 6;
+    let p = Derived::new(Branchy {
+        n,
+        use_value: false,
+    })
+    .unwrap();
+    // row i depends on u_{i−1}, u_i, u_{i+1} and θ_i: both branches of max and abs
+    let dfdu = p.dfdu_structure();
+    for (j, col) in dfdu.outer_iterator().enumerate() {
+        let rows: Vec<usize> = col.iter().map(|(i, _)| i).collect();
+        let expected: Vec<usize> = (j.saturating_sub(1)..(j + 2).min(n)).collect();
+        assert_eq!(rows, expected, "column {j}");
+    }
+    assert_eq!(p.dfdtheta_structure().nnz(), n);
+    assert!(!p.is_linear_in_u());
+    // its gradient, with θ on either side of the max branch
+    for (seed, lo, hi) in [(1, 0.0, 0.5), (2, 1.5, 3.0), (3, 0.0, 3.0)] {
+        let theta = random_theta(n, seed, lo, hi);
+        let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+        let fd = central_differences(&p, &theta, 1e-6);
+        assert_close(ws.gradient(), &fd, 1e-6, "branchy vs finite differences");
+    }
+    // value() during detection: a typed error that points to the known-pattern route
+    let e = Derived::new(Branchy { n, use_value: true }).unwrap_err();
+    assert!(matches!(e, Error::ValueDuringDetection { .. }), "{e}");
+    assert!(e.to_string().contains("Derived::with_patterns"), "{e}");
+    // the known-pattern route: the detected patterns of the branch-free twin are accepted…
+    let patterns = adjoint::Patterns {
+        dfdu: p.dfdu_structure().clone(),
+        dfdtheta: p.dfdtheta_structure().clone(),
+        linear_in_u: false,
+    };
+    let q = Derived::with_patterns(Branchy { n, use_value: true }, patterns.clone()).unwrap();
+    let theta = random_theta(n, 4, 0.0, 3.0);
+    let (mut a, mut b) = (
+        AdjointWorkspace::new(&p, SolverKind::Auto).unwrap(),
+        AdjointWorkspace::new(&q, SolverKind::Auto).unwrap(),
+    );
+    a.evaluate(&p, &theta).unwrap();
+    b.evaluate(&q, &theta).unwrap();
+    assert_eq!(a.gradient(), b.gradient());
+    // …and a pattern missing an entry is caught at the random point
+    let diagonal =
+        sprs::CsStructure::new_csc((n, n), (0..=n).collect(), (0..n).collect(), vec![(); n]);
+    let e = Derived::with_patterns(
+        Branchy { n, use_value: true },
+        adjoint::Patterns {
+            dfdu: diagonal,
+            ..patterns
+        },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("df/du pattern"), "{e}");
+}
+
+/// u_i² + θ_i = 0 with θ > 0: no real solution.
+struct NoSolution(usize);
+
+impl Model for NoSolution {
+    fn n_state(&self) -> usize {
+        self.0
+    }
+    fn n_params(&self) -> usize {
+        self.0
+    }
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        for i in 0..self.0 {
+            f[i] = u[i] * u[i] + theta[i];
+        }
+    }
+    fn objective<T: Scalar>(&self, u: &[T], _theta: &[T]) -> T {
+        u[0]
+    }
+    fn initial_state(&self, _theta: &[f64], u: &mut [f64]) {
+        u.fill(1.0);
+    }
+    fn check_params(&self, theta: &[f64]) -> adjoint::Result<()> {
+        match theta.iter().position(|&t| t == 0.0) {
+            Some(k) => Err(Error::model(format!("θ[{k}] = 0 makes the root double"))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[test]
+fn a_model_without_a_solution_does_not_converge() {
+    let p = Derived::new(NoSolution(3)).unwrap();
+    let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    match ws.evaluate(&p, &[1.0, 2.0, 3.0]) {
+        Err(Error::NotConverged {
+            iterations,
+            residual,
+        }) => {
+            assert!(iterations >= 1);
+            assert!(residual >= 1.0, "{residual}");
+        }
+        other => panic!("expected NotConverged, got {other:?}"),
+    }
+    // the model's own check, with its own error
+    let e = ws.evaluate(&p, &[1.0, 0.0, 3.0]).unwrap_err();
+    assert!(matches!(e, Error::Model { .. }));
+    assert_eq!(e.to_string(), "model: θ[1] = 0 makes the root double");
+}
+
+/// The stopping rule holds at the workspace's state: ‖f(u)‖∞ ≤ 64 ε ‖ |J| |u| + |f(0)| ‖∞.
+fn assert_stops(p: &Derived<ReactionDiffusion>, ws: &AdjointWorkspace, theta: &[f64]) {
+    let n = theta.len();
+    let u = ws.u().to_vec();
+    let mut f = vec![0.0; n];
+    p.model().residual(&u, theta, &mut f);
+    let mut scale: Vec<f64> = vec![1.0; n]; // |f(0)| = 1
+    for (j, col) in ws.dfdu().outer_iterator().enumerate() {
+        for (i, v) in col.iter() {
+            scale[i] += v.abs() * u[j].abs();
+        }
+    }
+    let tol = 64.0 * f64::EPSILON * scale.iter().fold(0.0f64, |m, x| m.max(*x));
+    let res = f.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    assert!(res <= tol, "n = {n}: ‖f‖ = {res:e} > {tol:e}");
+}
+
+#[test]
+fn newton_stops_by_the_relative_rule_from_n_10_to_a_million() {
+    for n in [10, 1000, 100_000, 1_000_000] {
+        let p = Derived::new(ReactionDiffusion { n }).unwrap();
+        let theta = vec![50.0; n];
+        let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+        let steps = ws.state_iterations().unwrap();
+        assert!(steps <= 8, "n = {n}: {steps} Newton steps");
+        assert_stops(&p, &ws, &theta);
+        // a warm start at the same θ takes no step and changes nothing
+        let before: Vec<u64> = ws.gradient().iter().map(|g| g.to_bits()).collect();
+        ws.evaluate(&p, &theta).unwrap();
+        assert_eq!(ws.state_iterations(), Some(0), "n = {n}");
+        let after: Vec<u64> = ws.gradient().iter().map(|g| g.to_bits()).collect();
+        assert!(
+            before == after,
+            "n = {n}: a warm start changed the gradient"
+        );
+        // a nearby θ: a warm start needs few steps and agrees with a cold start within the
+        // stopping tolerance
+        let theta2 = vec![51.0; n];
+        ws.evaluate(&p, &theta2).unwrap();
+        assert!(ws.state_iterations().unwrap() <= 3, "n = {n}");
+        // warm and cold starts may differ only within the stopping rule
+        assert_stops(&p, &ws, &theta2);
+        let mut cold = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+        cold.evaluate(&p, &theta2).unwrap();
+        assert_stops(&p, &cold, &theta2);
+    }
+}
+
+/// A model with a random sparse pattern: f_i = u_i + Σ_{j ∈ S_i} a_ij sin(u_j) θ_{k(i,j)}.
+struct RandomPattern {
+    n: usize,
+    n_t: usize,
+    terms: Vec<Vec<(usize, usize, f64)>>,
+}
+
+impl Model for RandomPattern {
+    fn n_state(&self) -> usize {
+        self.n
+    }
+    fn n_params(&self) -> usize {
+        self.n_t
+    }
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        for i in 0..self.n {
+            f[i] = self.terms[i]
+                .iter()
+                .fold(u[i] * 3.0, |s, &(j, k, a)| s + u[j].sin() * theta[k] * a);
+        }
+    }
+    fn objective<T: Scalar>(&self, u: &[T], theta: &[T]) -> T {
+        u.iter().fold(T::zero(), |s, &x| s + x * x) + theta[0]
+    }
+}
+
+#[test]
+fn compressed_jacobians_equal_column_by_column_ones_on_random_patterns() {
+    use adjoint::derived::coloring::is_structurally_orthogonal;
+    use adjoint::derived::dual::Dual;
+    use adjoint::Jacobians;
+    for seed in 0..40u64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n = rng.random_range(1..30);
+        let n_t = rng.random_range(1..12);
+        let terms = (0..n)
+            .map(|_| {
+                (0..rng.random_range(0..5))
+                    .map(|_| {
+                        (
+                            rng.random_range(0..n),
+                            rng.random_range(0..n_t),
+                            rng.random::<f64>() - 0.5,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let model = RandomPattern { n, n_t, terms };
+        let p = Derived::new(model).unwrap();
+        let u: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+        let t: Vec<f64> = (0..n_t).map(|_| rng.random::<f64>()).collect();
+        for wrt_theta in [false, true] {
+            let pattern = if wrt_theta {
+                p.dfdtheta_structure()
+            } else {
+                p.dfdu_structure()
+            };
+            let colors = p.column_colors(wrt_theta);
+            assert!(is_structurally_orthogonal(pattern, colors), "seed {seed}");
+            let bound = if wrt_theta {
+                p.coloring().dfdtheta_bound
+            } else {
+                p.coloring().dfdu_bound
+            };
+            let used = if wrt_theta {
+                p.coloring().dfdtheta
+            } else {
+                p.coloring().dfdu
+            };
+            assert!(used >= bound);
+            let mut values = vec![0.0; pattern.nnz()];
+            if wrt_theta {
+                p.fill_dfdtheta(&u, &t, &mut values).unwrap();
+            } else {
+                p.fill_dfdu(&u, &t, &mut values).unwrap();
+            }
+            // one dual pass per column, uncompressed
+            let cols = if wrt_theta { n_t } else { n };
+            let mut k = 0;
+            for j in 0..cols {
+                let du: Vec<Dual<1>> = u
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &x)| Dual {
+                        re: x,
+                        eps: [if !wrt_theta && c == j { 1.0 } else { 0.0 }],
+                    })
+                    .collect();
+                let dt: Vec<Dual<1>> = t
+                    .iter()
+                    .enumerate()
+                    .map(|(c, &x)| Dual {
+                        re: x,
+                        eps: [if wrt_theta && c == j { 1.0 } else { 0.0 }],
+                    })
+                    .collect();
+                let mut f = vec![Dual::<1>::constant(0.0); n];
+                p.model().residual(&du, &dt, &mut f);
+                let stored: Vec<usize> = pattern
+                    .outer_view(j)
+                    .unwrap()
+                    .iter()
+                    .map(|(i, _)| i)
+                    .collect();
+                for (i, fi) in f.iter().enumerate() {
+                    if stored.contains(&i) {
+                        assert_eq!(
+                            values[k].to_bits(),
+                            fi.eps[0].to_bits(),
+                            "seed {seed} ({i}, {j})"
+                        );
+                        k += 1;
+                    } else {
+                        assert_eq!(
+                            fi.eps[0], 0.0,
+                            "seed {seed}: ({i}, {j}) outside the pattern"
+                        );
+                    }
+                }
+            }
+            assert_eq!(k, pattern.nnz());
+        }
+    }
+}
+
+#[test]
+fn banded_patterns_reach_their_bounds() {
+    use adjoint::derived::coloring::color_columns;
+    for (l, u) in [(0, 0), (1, 1), (2, 1), (0, 3), (4, 4)] {
+        let n: usize = 50;
+        let mut indptr = vec![0];
+        let mut indices = Vec::new();
+        for j in 0..n {
+            for i in j.saturating_sub(u)..(j + l + 1).min(n) {
+                indices.push(i);
+            }
+            indptr.push(indices.len());
+        }
+        let nnz = indices.len();
+        let p = sprs::CsStructure::new_csc((n, n), indptr, indices, vec![(); nnz]);
+        let c = color_columns(&p);
+        assert_eq!(c.n_colors, l + u + 1, "band ({l}, {u})");
+        assert_eq!(c.bound, l + u + 1);
+    }
+}
