@@ -343,9 +343,9 @@ impl AdjointWorkspace {
     pub fn state_iterations(&self) -> Option<usize> {
         self.state_iterations
     }
-    /// `‖dL/dθ‖₂`.
+    /// `‖dL/dθ‖₂`, computed without overflow ([`crate::sparse::norm2`]).
     pub fn gradient_norm(&self) -> f64 {
-        self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+        crate::sparse::norm2(&self.gradient)
     }
 }
 

@@ -193,9 +193,9 @@ pub enum Error {
 
     /// A task needs more memory than this process may use ([`crate::resources`]).
     #[error(
-        "{what} needs about {:.1} GB of memory, but only {:.1} GB are available ({limit})",
-        needed / 1e9,
-        available / 1e9
+        "{what} needs about {} of memory, but only {} are available ({limit})",
+        bytes(*needed),
+        bytes(*available)
     )]
     OutOfMemory {
         /// What needs the memory (a flag, a file).
@@ -246,6 +246,16 @@ fn format_cycle(nodes: &[usize]) -> String {
         s.push(first.to_string());
     }
     s.join(" → ")
+}
+
+/// `1.23 GB`, `456 MB`: three significant digits, so two different sizes never print alike
+/// unless they are within 1 %.
+fn bytes(b: f64) -> String {
+    if b >= 1e9 {
+        format!("{:.3} GB", b / 1e9)
+    } else {
+        format!("{:.1} MB", b / 1e6)
+    }
 }
 
 fn format_blocks(blocks: &[usize]) -> String {

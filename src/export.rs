@@ -46,7 +46,8 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 ///
 /// # Errors
 /// [`Error::Io`] when `problem.json` exists but cannot be read; [`Error::Parse`] when it is
-/// not a JSON object or its `kind` is another.
+/// not a JSON object or its `kind` is another (a file without `kind`, written by hand, is
+/// accepted).
 pub fn check_kind(dir: &Path, kind: &str) -> Result<()> {
     let path = dir.join("problem.json");
     let text = match std::fs::read_to_string(&path) {
@@ -61,7 +62,11 @@ pub fn check_kind(dir: &Path, kind: &str) -> Result<()> {
     };
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| parse(e.line(), e.to_string()))?;
+    if !json.is_object() {
+        return Err(parse(0, "expected a JSON object".into()));
+    }
     match json.get("kind") {
+        // a hand-written file may leave it out
         None => Ok(()),
         Some(serde_json::Value::String(k)) if k == kind => Ok(()),
         Some(other) => Err(parse(
@@ -121,6 +126,13 @@ pub fn export_evaluation(
     theta: &[f64],
     spec: &ExportSpec,
 ) -> Result<Vec<PathBuf>> {
+    // what the export needs beyond the evaluation: the structure reports of summary.md
+    // (the DAG check's graph of ∂f/∂u: nodes, edges and search stacks) and the spy grids
+    let (n, nnz_u, nnz_t) = (ws.u().len(), ws.dfdu().nnz(), ws.dfdtheta().nnz());
+    crate::resources::ensure_memory(
+        &format!("the export to {}", dir.display()),
+        120.0 * (n + nnz_u) as f64 + 40.0 * nnz_t as f64,
+    )?;
     let folder = FolderWriter::begin(dir)?;
     let tmp = folder.path().to_path_buf();
     let mut names = Vec::new();

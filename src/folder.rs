@@ -168,7 +168,18 @@ fn swap_in(tmp: &Path, dest: &Path, parent: &Path, name: &str) -> std::io::Resul
             .keep();
             // rename over the empty placeholder folder
             match std::fs::rename(dest, &aside) {
-                Ok(()) => Some(aside),
+                Ok(()) => {
+                    // what was moved aside may have appeared after the check in `begin`: a
+                    // folder that is not an export goes back untouched
+                    let foreign = foreign_content(&aside).map_err(std::io::Error::other)?;
+                    if let Some(what) = foreign {
+                        let _ = std::fs::rename(&aside, dest);
+                        return Err(std::io::Error::other(format!(
+                            "appeared during the export and is not an export of adjoint ({what}); left untouched"
+                        )));
+                    }
+                    Some(aside)
+                }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                     let _ = std::fs::remove_dir(&aside);
                     None

@@ -138,6 +138,9 @@ pub struct StructureReport {
     pub dag: Option<Result<crate::dag::DagReport, crate::Error>>,
     /// The block table, row-major, when both row and column offsets were given.
     pub blocks: Vec<BlockInfo>,
+    /// Blocks left out of [`blocks`](Self::blocks): with more than [`FULL_BLOCK_TABLE`]
+    /// blocks only the nonzero ones are listed, at most [`MAX_LISTED_BLOCKS`] of them.
+    pub omitted_blocks: usize,
     /// Names of the row and column blocks, for the table.
     pub block_names: (Option<String>, Option<String>),
 }
@@ -191,11 +194,11 @@ pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
         _ => None,
     };
     let dag = square.then(|| crate::dag::check_dag(m.view(), dag_offsets));
-    let table = match (blocks.rows, blocks.cols) {
+    let (table, omitted_blocks) = match (blocks.rows, blocks.cols) {
         (Some(r), Some(c)) if valid_offsets(r, rows) && valid_offsets(c, cols) => {
             block_table(m, r, c)
         }
-        _ => Vec::new(),
+        _ => (Vec::new(), 0),
     };
     StructureReport {
         shape: (rows, cols),
@@ -212,6 +215,7 @@ pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
         unit_diagonal: square && !diag_other && diag_ones == rows,
         dag,
         blocks: table,
+        omitted_blocks,
         block_names: (
             blocks.row_name.map(String::from),
             blocks.col_name.map(String::from),
@@ -223,7 +227,15 @@ fn valid_offsets(off: &[usize], n: usize) -> bool {
     off.first() == Some(&0) && off.last() == Some(&n) && off.windows(2).all(|w| w[0] < w[1])
 }
 
-fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> Vec<BlockInfo> {
+/// Block grids up to this many blocks are listed whole, zero blocks included.
+pub const FULL_BLOCK_TABLE: usize = 400;
+
+/// Most blocks listed in a larger grid (its nonzero blocks, in order).
+pub const MAX_LISTED_BLOCKS: usize = 400;
+
+/// The block table and how many blocks it leaves out. Memory is bounded by the nonzero blocks
+/// (at most `nnz`), never by the `rows × cols` grid, which can be huge.
+fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> (Vec<BlockInfo>, usize) {
     let (nbr, nbc) = (r.len() - 1, c.len() - 1);
     #[derive(Clone, Default)]
     struct Acc {
@@ -231,11 +243,11 @@ fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> Vec<BlockInfo> {
         on_diagonal: usize,
         ones_on_diagonal: usize,
     }
-    let mut acc = vec![Acc::default(); nbr * nbc];
+    let mut acc: std::collections::BTreeMap<(usize, usize), Acc> = Default::default();
     for (&v, (i, j)) in m.iter() {
         let bi = r.partition_point(|&o| o <= i) - 1;
         let bj = c.partition_point(|&o| o <= j) - 1;
-        let a = &mut acc[bi * nbc + bj];
+        let a = acc.entry((bi, bj)).or_default();
         a.nnz += 1;
         if i - r[bi] == j - c[bj] {
             a.on_diagonal += 1;
@@ -244,10 +256,20 @@ fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> Vec<BlockInfo> {
             }
         }
     }
-    let mut out = Vec::with_capacity(nbr * nbc);
-    for bi in 0..nbr {
-        for bj in 0..nbc {
-            let a = &acc[bi * nbc + bj];
+    let total = nbr as f64 * nbc as f64;
+    let keys: Vec<(usize, usize)> = if total <= FULL_BLOCK_TABLE as f64 {
+        (0..nbr)
+            .flat_map(|bi| (0..nbc).map(move |bj| (bi, bj)))
+            .collect()
+    } else {
+        acc.keys().copied().take(MAX_LISTED_BLOCKS).collect()
+    };
+    let omitted = (total - keys.len() as f64) as usize;
+    let zero = Acc::default();
+    let mut out = Vec::with_capacity(keys.len());
+    for (bi, bj) in keys {
+        {
+            let a = acc.get(&(bi, bj)).unwrap_or(&zero);
             let shape = (r[bi + 1] - r[bi], c[bj + 1] - c[bj]);
             let class = if a.nnz == 0 {
                 BlockClass::Zero
@@ -272,7 +294,7 @@ fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> Vec<BlockInfo> {
             });
         }
     }
-    out
+    (out, omitted)
 }
 
 /// `"layer 3"` for block 2 of layers (numbered from 1, as the seed numbers layers), `"group 2"`
@@ -332,18 +354,19 @@ pub fn report_text(r: &StructureReport) -> String {
             );
             if let Some(b) = &d.blocks {
                 let name = r.block_names.0.as_deref();
-                let edges: Vec<String> = b
-                    .edges
-                    .iter()
-                    .map(|&(f, t)| format!("{}→{}", block_label(name, f), block_label(name, t)))
-                    .collect();
+                let edges = capped(
+                    b.edges.iter().map(|&(f, t)| {
+                        format!("{}→{}", block_label(name, f), block_label(name, t))
+                    }),
+                    ", ",
+                );
                 let _ = writeln!(
                     s,
                     "block dependencies: {}; block lower triangular: {}",
                     if edges.is_empty() {
                         "none".to_string()
                     } else {
-                        edges.join(", ")
+                        edges
                     },
                     yes(b.block_lower_triangular)
                 );
@@ -367,7 +390,7 @@ pub fn report_text(r: &StructureReport) -> String {
                         let _ = writeln!(
                             s,
                             "diagonal blocks: not identity: {}; first offender {}, entry ({row}, {col}) = {value}",
-                            not.join(", "),
+                            capped(not.into_iter(), ", "),
                             if name.is_some() { block_label(name, block) } else { format!("block {block}") }
                         );
                     }
@@ -411,6 +434,27 @@ pub fn report_text(r: &StructureReport) -> String {
                 b.class.name()
             );
         }
+        if r.omitted_blocks > 0 {
+            let _ = writeln!(
+                s,
+                "  … {} more blocks not listed (zero blocks, and nonzero ones beyond the first {MAX_LISTED_BLOCKS})",
+                r.omitted_blocks
+            );
+        }
     }
     s
 }
+
+/// At most [`MAX_LISTED_ITEMS`] items joined by `sep`, then `… (N in all)`.
+fn capped(items: impl ExactSizeIterator<Item = String>, sep: &str) -> String {
+    let n = items.len();
+    let shown: Vec<String> = items.take(MAX_LISTED_ITEMS).collect();
+    if n > MAX_LISTED_ITEMS {
+        format!("{}{sep}… ({n} in all)", shown.join(sep))
+    } else {
+        shown.join(sep)
+    }
+}
+
+/// Most block dependencies or non-identity blocks named on one line.
+pub const MAX_LISTED_ITEMS: usize = 50;

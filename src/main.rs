@@ -47,6 +47,10 @@ fn main() -> ExitCode {
     };
     match cli::run(args) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.downcast_ref::<cli::Usage>().is_some() => {
+            eprintln!("error: {} (see `adjoint --help`)", one_line(&e));
+            ExitCode::from(2)
+        }
         Err(e) => {
             eprintln!("error: {}", one_line(&e));
             ExitCode::from(1)

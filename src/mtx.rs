@@ -137,7 +137,9 @@ pub fn read_matrix_from(mut reader: impl BufRead, path: &Path) -> Result<MtxMatr
     };
     let (_, banner) = next_line("the banner")?
         .ok_or_else(|| parse_err(path, 1, "empty file, expected a %%MatrixMarket banner"))?;
-    let header = parse_banner(&banner).map_err(|m| parse_err(path, 1, m))?;
+    // a UTF-8 byte-order mark (written by some editors) is not part of the banner
+    let banner = banner.strip_prefix('\u{feff}').unwrap_or(&banner);
+    let header = parse_banner(banner).map_err(|m| parse_err(path, 1, m))?;
 
     // size line: first line that is neither a comment nor blank
     let (size_line_no, size_line) = loop {
@@ -531,12 +533,16 @@ fn push_comment(s: &mut String, comment: &str) {
     }
 }
 
-/// Writes `contents` to `path` atomically: to a temporary file in the same folder first, then
-/// renamed over `path`. On failure nothing is left at `path` (nor a temporary file).
+/// Writes a file atomically by streaming it: `fill` writes into a buffered temporary file in
+/// the same folder, which is renamed over `path` when complete (no copy of the content is
+/// held in memory). On failure nothing is left at `path` (nor a temporary file).
 ///
 /// # Errors
 /// [`Error::Io`] naming `path` (or its folder).
-pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
+pub fn write_atomic_with(
+    path: impl AsRef<Path>,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     let path = path.as_ref();
     let dir: PathBuf = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -548,10 +554,6 @@ pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
             std::io::Error::other("is a folder, not a file"),
         ));
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     if dir.exists() && !dir.is_dir() {
         return Err(Error::io(
             path,
@@ -561,12 +563,28 @@ pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
             )),
         ));
     }
-    let mut tmp =
-        new_file_in(&dir, &format!(".{name}."), ".tmp").map_err(|e| Error::io(path, e))?;
-    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = new_file_in(&dir, &format!(".{name}."), ".tmp").map_err(|e| Error::io(path, e))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp);
+    fill(&mut w).map_err(|e| Error::io(path, e))?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
     tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     Ok(())
+}
+
+/// Writes `contents` to `path` atomically: to a temporary file in the same folder first, then
+/// renamed over `path`. On failure nothing is left at `path` (nor a temporary file).
+///
+/// # Errors
+/// [`Error::Io`] naming `path` (or its folder).
+pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(contents))
 }
 
 /// A temporary file in `dir` created with the usual mode of a new file, `0666` masked by the
@@ -591,7 +609,26 @@ pub(crate) fn new_file_in(
 /// # Errors
 /// [`Error::Io`] naming the path.
 pub fn write_matrix(path: impl AsRef<Path>, m: &CsMat<f64>, comment: &str) -> Result<()> {
-    write_atomic(path, matrix_to_string(m, comment).as_bytes())
+    let csc = if m.is_csc() { None } else { Some(m.to_csc()) };
+    let m = csc.as_ref().unwrap_or(m);
+    write_atomic_with(path, |w| {
+        w.write_all(b"%%MatrixMarket matrix coordinate real general\n")?;
+        write_comment(w, comment)?;
+        writeln!(w, "{} {} {}", m.rows(), m.cols(), m.nnz())?;
+        for (j, col) in m.outer_iterator().enumerate() {
+            for (i, v) in col.iter() {
+                writeln!(w, "{} {} {:e}", i + 1, j + 1, v)?;
+            }
+        }
+        Ok(())
+    })
+}
+
+fn write_comment(w: &mut dyn Write, comment: &str) -> std::io::Result<()> {
+    for line in comment.lines() {
+        writeln!(w, "%{line}")?;
+    }
+    Ok(())
 }
 
 /// Writes a vector (see [`vector_to_string`]) atomically.
@@ -599,5 +636,13 @@ pub fn write_matrix(path: impl AsRef<Path>, m: &CsMat<f64>, comment: &str) -> Re
 /// # Errors
 /// [`Error::Io`] naming the path.
 pub fn write_vector(path: impl AsRef<Path>, v: &[f64], comment: &str) -> Result<()> {
-    write_atomic(path, vector_to_string(v, comment).as_bytes())
+    write_atomic_with(path, |w| {
+        w.write_all(b"%%MatrixMarket matrix array real general\n")?;
+        write_comment(w, comment)?;
+        writeln!(w, "{} 1", v.len())?;
+        for x in v {
+            writeln!(w, "{x:e}")?;
+        }
+        Ok(())
+    })
 }

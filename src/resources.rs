@@ -4,7 +4,8 @@
 //! The limit is the least of
 //!
 //! - what the host has available (`MemAvailable` in `/proc/meminfo`),
-//! - the process's address-space limit (`RLIMIT_AS`, `ulimit -v`),
+//! - what is left of the process's address-space limit (`RLIMIT_AS`, `ulimit -v`) beyond the
+//!   address space it already uses,
 //! - its cgroup's limit minus what the cgroup already uses (v2 `memory.max − memory.current`,
 //!   v1 `memory.limit_in_bytes − memory.usage_in_bytes`),
 //!
@@ -58,7 +59,18 @@ fn address_space_limit() -> Option<f64> {
     };
     // SAFETY: getrlimit writes one rlimit struct that we own.
     let ok = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut r) } == 0;
-    (ok && r.rlim_cur != libc::RLIM_INFINITY).then_some(r.rlim_cur as f64)
+    if !ok || r.rlim_cur == libc::RLIM_INFINITY {
+        return None;
+    }
+    // what is left: the limit minus the address space already in use (/proc/self/statm's
+    // first field, in pages)
+    // SAFETY: sysconf only reads a configuration value.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as f64;
+    let used = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |pages| pages * page);
+    Some((r.rlim_cur as f64 - used).max(0.0))
 }
 
 #[cfg(not(unix))]

@@ -552,7 +552,7 @@ fn mlp_bad_input_is_one_line() {
     assert_fails_with(&["mlp", "--target", "abc"], "not a number");
     assert_fails_with(
         &["mlp", "--layers", "3,2", "--target", "1,2,3"],
-        "y: expected length 2",
+        "3 values for 2 outputs",
     );
     assert_fails_with(&["mlp", "--path", "slow"], "unknown path");
     let dir = tempfile::tempdir().unwrap();

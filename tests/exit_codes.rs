@@ -46,6 +46,17 @@ fn fixtures() -> tempfile::TempDir {
     std::fs::write(p.join("afile"), "x").unwrap();
     let o = run_in(p, &["tridiagonal", "--n", "5", "--export", "ex"]);
     assert!(o.status.success());
+    // the export with θ = 0: A(θ) = 0 is singular
+    std::fs::create_dir(p.join("zero")).unwrap();
+    for f in ["c.mtx", "b.mtx", "problem.json"] {
+        std::fs::copy(p.join("ex").join(f), p.join("zero").join(f)).unwrap();
+    }
+    adjoint::mtx::write_vector(p.join("zero/theta.mtx"), &[0.0; 9], "").unwrap();
+    std::fs::create_dir(p.join("tiny")).unwrap();
+    for f in ["b.mtx", "theta.mtx", "problem.json"] {
+        std::fs::copy(p.join("ex").join(f), p.join("tiny").join(f)).unwrap();
+    }
+    adjoint::mtx::write_vector(p.join("tiny/c.mtx"), &[1e-200; 5], "").unwrap();
     d
 }
 
@@ -81,6 +92,14 @@ fn status_2_unusable_command_lines() {
         ),
         (vec!["inspect", "m.mtx", "--spy", "a.jpg"], "--spy"),
         (vec!["inspect", "m.mtx", "--col-blocks", "3"], "--blocks"),
+        (vec!["scaling", "--budget", "1e-10"], "--budget"),
+        (vec!["mlp", "--train", "2000000000"], "--train"),
+        // checks across flags, still before any file is read
+        (vec!["mlp", "--target", "1,2"], "--target"),
+        (
+            vec!["mlp", "--network", "missing.json", "--path", "fast"],
+            "--path fast",
+        ),
         // unusable even though the file does not exist: nothing is read first
         (vec!["inspect", "missing.mtx", "--spy", "a.jpg"], "--spy"),
     ] {
@@ -118,6 +137,22 @@ fn status_1_files_data_and_resources() {
         (vec!["tridiagonal", "--n", "100000000000"], "memory"),
         // a non-finite result
         (vec!["mlp", "--target", "1e300"], "not finite"),
+        // a singular matrix for a forced solver
+        (
+            vec!["tridiagonal", "--from", "zero", "--solver", "ldlt"],
+            "singular",
+        ),
+        // an export folder that is not an earlier export
+        (
+            vec!["tridiagonal", "--n", "5", "--export", "."],
+            "not an export",
+        ),
+        // a failed check: with c ≈ 1e-200 the objective (cᵀu)² underflows to 0, so the Taylor
+        // test sees no remainder at all (orders NaN) and must fail, not pass
+        (
+            vec!["check", "tridiagonal", "--from", "tiny"],
+            "check of tridiagonal failed",
+        ),
     ] {
         assert_exit(p, &args, 1, needle);
     }

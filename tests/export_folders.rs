@@ -204,3 +204,22 @@ fn concurrent_exports_leave_one_complete_folder() {
     assert_complete(&d.join("out"));
     assert_eq!(leftovers(d, &["out"]), Vec::<String>::new());
 }
+
+#[test]
+fn a_folder_made_during_an_export_is_left_untouched() {
+    use adjoint::folder::FolderWriter;
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("out");
+    let w = FolderWriter::begin(&target).unwrap();
+    std::fs::write(w.path().join("problem.json"), "{\"kind\": \"tridiagonal\"}").unwrap();
+    // while the export is being written, someone makes the folder with their own file
+    std::fs::create_dir(&target).unwrap();
+    std::fs::write(target.join("notes.txt"), "mine").unwrap();
+    let e = w.commit().unwrap_err();
+    assert!(e.to_string().contains("left untouched"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(target.join("notes.txt")).unwrap(),
+        "mine"
+    );
+    assert_eq!(leftovers(tmp.path(), &["out"]), Vec::<String>::new());
+}

@@ -253,3 +253,145 @@ fn the_memory_guard_respects_the_address_space_limit() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("address-space limit"), "{err}");
 }
+
+#[test]
+fn block_tables_are_bounded_by_the_nonzero_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // a ring of 60,000 nodes cut into 60,000 blocks: a 3.6·10⁹-block grid
+    let n = 60_000;
+    let mut t = sprs::TriMat::new((n, n));
+    for i in 0..n {
+        t.add_triplet(i, i, 1.0);
+        t.add_triplet((i + 1) % n, i, 0.5);
+    }
+    let m: sprs::CsMat<f64> = t.to_csc();
+    adjoint::mtx::write_matrix(d.join("ring.mtx"), &m, "").unwrap();
+    let blocks = vec!["1"; n].join(",");
+    let t0 = std::time::Instant::now();
+    let o = run_in(d, &["inspect", "ring.mtx", "--blocks", &blocks]);
+    assert!(t0.elapsed().as_secs() < 20);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.len() < 200_000, "{} bytes of report", out.len());
+    assert!(
+        out.contains("more blocks not listed"),
+        "{}",
+        &out[..2000.min(out.len())]
+    );
+    // a deep network's export: summary.md stays small
+    let layers: Vec<String> = (0..3000)
+        .map(|i| format!(r#"{{"size": 1, "inputs": [{i}], "group": {i}}}"#))
+        .collect();
+    std::fs::write(
+        d.join("deep.json"),
+        format!(r#"{{"input": 1, "layers": [{}]}}"#, layers.join(",")),
+    )
+    .unwrap();
+    let o = run_in(d, &["mlp", "--network", "deep.json", "--export", "deep"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = std::fs::metadata(d.join("deep/summary.md")).unwrap().len();
+    assert!(summary < 200_000, "summary.md has {summary} bytes");
+}
+
+#[test]
+fn norms_do_not_overflow() {
+    use adjoint::sparse::{distance2, norm2};
+    assert_eq!(norm2(&[3e300, 4e300]), 5e300);
+    assert_eq!(norm2(&[3e-300, 4e-300]), 5e-300);
+    assert_eq!(norm2(&[]), 0.0);
+    assert!(norm2(&[1.0, f64::NAN]).is_nan());
+    assert_eq!(distance2(&[1e300, 0.0], &[-2e300, 4e300]), 5e300);
+    let o = run_in(Path::new("."), &["mlp", "--reg", "1e300", "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["gradient_norm"].as_f64().unwrap().is_finite(), "{v}");
+}
+
+#[test]
+fn export_folders_are_checked_for_every_vector() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    assert!(run_in(d, &["tridiagonal", "--n", "5", "--export", "ex"])
+        .status
+        .success());
+    assert!(run_in(d, &["mlp", "--layers", "3,2,1", "--export", "mx"])
+        .status
+        .success());
+    // c.mtx of the wrong length, u0.mtx of the wrong length
+    adjoint::mtx::write_vector(d.join("ex/c.mtx"), &[1.0; 4], "").unwrap();
+    adjoint::mtx::write_vector(d.join("mx/u0.mtx"), &[1.0; 4], "").unwrap();
+    for (dir, file) in [("ex", "c.mtx"), ("mx", "u0.mtx")] {
+        let o = run_in(d, &["inspect", dir]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{dir}: {err}");
+        assert!(err.contains(file) && err.contains("disagree"), "{err}");
+    }
+    // problem.json that is not an object: refused by --from
+    for text in ["[]", "3", "\"tridiagonal\""] {
+        std::fs::write(d.join("ex/problem.json"), text).unwrap();
+        let o = run_in(d, &["tridiagonal", "--from", "ex"]);
+        assert_eq!(o.status.code(), Some(1), "{text}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("problem.json"));
+    }
+    // an invalid value in problem.json names the file
+    let text = std::fs::read_to_string(d.join("mx/problem.json")).unwrap();
+    std::fs::write(
+        d.join("mx/problem.json"),
+        text.replace("\"exp_neg\"", "\"relu\""),
+    )
+    .unwrap();
+    let o = run_in(d, &["mlp", "--from", "mx"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        err.contains("problem.json") && err.contains("relu"),
+        "{err}"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn special_files_in_a_folder_are_skipped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    assert!(run_in(d, &["tridiagonal", "--n", "5", "--export", "ex"])
+        .status
+        .success());
+    let made = Command::new("mkfifo").arg(d.join("ex/fifo.mtx")).status();
+    if !made.is_ok_and(|s| s.success()) {
+        return;
+    }
+    let t0 = std::time::Instant::now();
+    let o = run_in(d, &["inspect", "ex"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(t0.elapsed().as_secs() < 10);
+}
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_banner() {
+    let m =
+        parse("\u{feff}%%MatrixMarket matrix coordinate real general\n1 1 1\n1 1 2\n".as_bytes())
+            .unwrap();
+    assert_eq!(m.entries, vec![(0, 0, 2.0)]);
+}
+
+#[cfg(unix)]
+#[test]
+fn an_export_beyond_the_memory_limit_is_refused_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 500000 && exec \"$0\" tridiagonal --n 1000000 --export X")
+        .arg(env!("CARGO_BIN_EXE_adjoint"))
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("memory"), "{err}");
+    // nothing left behind
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -159,6 +159,53 @@ fn hot_paths_do_not_allocate() {
         );
     }
 
+    // the general parametrized linear problem (A₀ + Σ θ_k E_k) u = b
+    let (tri, theta_l) = Tridiagonal::random(40, 6).unwrap();
+    let lin =
+        adjoint::problems::linear::ParamLinear::tridiagonal(tri.c().to_vec(), tri.b().to_vec())
+            .unwrap();
+    let mut ws = AdjointWorkspace::new(&lin, SolverKind::Auto).unwrap();
+    ws.evaluate(&lin, &theta_l).unwrap();
+    let k = allocations_during(|| {
+        ws.evaluate(&lin, &theta_l).unwrap();
+    });
+    assert_eq!(k, 0, "ParamLinear evaluation allocated {k} times");
+
+    // a derived model: Newton, compressed Jacobians, the taped objective
+    struct Rd(usize);
+    impl adjoint::Model for Rd {
+        fn n_state(&self) -> usize {
+            self.0
+        }
+        fn n_params(&self) -> usize {
+            self.0
+        }
+        fn residual<T: adjoint::Scalar>(&self, u: &[T], th: &[T], f: &mut [T]) {
+            let n = self.0;
+            for i in 0..n {
+                let l = if i > 0 { u[i - 1] } else { T::zero() };
+                let r = if i + 1 < n { u[i + 1] } else { T::zero() };
+                f[i] = (u[i] * 2.0 - l - r) * 100.0 + th[i] * u[i].powi(3) - 1.0;
+            }
+        }
+        fn objective<T: adjoint::Scalar>(&self, u: &[T], th: &[T]) -> T {
+            u.iter()
+                .zip(th)
+                .fold(T::zero(), |s, (&x, &t)| s + x * x * t)
+        }
+    }
+    let d = adjoint::Derived::new(Rd(50)).unwrap();
+    let th1 = vec![1.0; 50];
+    let th2 = vec![2.0; 50];
+    let mut ws = AdjointWorkspace::new(&d, SolverKind::Auto).unwrap();
+    ws.evaluate(&d, &th1).unwrap();
+    ws.evaluate(&d, &th2).unwrap();
+    let k = allocations_during(|| {
+        ws.evaluate(&d, &th1).unwrap();
+        ws.evaluate(&d, &th2).unwrap();
+    });
+    assert_eq!(k, 0, "derived model evaluation allocated {k} times");
+
     // the engine with each forced solver that applies
     for kind in [SolverKind::Ldlt, SolverKind::Lu] {
         let (p, theta) = Tridiagonal::random(300, 4).unwrap();

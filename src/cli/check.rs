@@ -17,13 +17,8 @@ use serde_json::json;
 const MAX_COLUMNS: usize = 200_000;
 
 fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
-    let d: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).powi(2))
-        .sum::<f64>()
-        .sqrt();
-    let s: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
+    let d = adjoint::sparse::distance2(a, b);
+    let s = adjoint::sparse::norm2(b);
     if s == 0.0 {
         d
     } else {

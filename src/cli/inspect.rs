@@ -116,6 +116,8 @@ fn recorded_offsets(
 struct Sizes {
     n_u: Option<(usize, String)>,
     n_theta: Option<(usize, String)>,
+    /// The network input's size (u0.mtx).
+    n_in: Option<(usize, String)>,
 }
 
 impl Sizes {
@@ -150,7 +152,10 @@ impl Sizes {
                 Self::agree(&mut self.n_u, "n_u", rows, src("rows"))?;
                 Self::agree(&mut self.n_theta, "n_θ", cols, src("columns"))
             }
-            "u.mtx" | "lambda.mtx" | "dLdu.mtx" => vector(rows.max(cols), &mut self.n_u, "n_u"),
+            "u.mtx" | "lambda.mtx" | "dLdu.mtx" | "c.mtx" | "b.mtx" => {
+                vector(rows.max(cols), &mut self.n_u, "n_u")
+            }
+            "u0.mtx" => vector(rows.max(cols), &mut self.n_in, "the input size"),
             "theta.mtx" | "gradient.mtx" | "dLdtheta.mtx" => {
                 vector(rows.max(cols), &mut self.n_theta, "n_θ")
             }
@@ -168,7 +173,10 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
     }
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter_map(|e| e.ok())
+        // regular files only: a FIFO or device named *.mtx would block or never end
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "mtx"))
         .collect();
     files.sort();
@@ -200,6 +208,19 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
     }
     if let Some(n) = declared("n_params") {
         sizes.n_theta = Some((n, "problem.json (n_params)".into()));
+    }
+    if let Some(n) = declared("n") {
+        Sizes::agree(&mut sizes.n_u, "n_u", n, "problem.json (n)".into())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+    }
+    let input = declared("input").or_else(|| {
+        problem
+            .as_ref()
+            .and_then(|j| j.get("layers")?.get(0)?.as_u64())
+            .and_then(|v| usize::try_from(v).ok())
+    });
+    if let Some(n) = input {
+        sizes.n_in = Some((n, "problem.json (the input size)".into()));
     }
     if let (Some(off), Some((n, _))) = (&u_off, &sizes.n_u) {
         if off.last() != Some(n) {

@@ -60,6 +60,17 @@ fn build(args: &MlpArgs) -> anyhow::Result<(Mlp, Vec<f64>, serde_json::Value)> {
             super::report::ensure_memory(&format!("--layers {}", args.layers), 60.0 * n_params)?;
             let activation: Activation = args.activation.parse()?;
             let target = parse_target(&args.target)?;
+            let outputs = layers.last().copied().unwrap_or(0);
+            if let Target::Vector(v) = &target {
+                if v.len() != outputs {
+                    return Err(super::Usage(format!(
+                        "invalid --target: {} values for {outputs} outputs (--layers {})",
+                        v.len(),
+                        args.layers
+                    ))
+                    .into());
+                }
+            }
             let (mlp, theta) = Mlp::random(&layers, activation, target, args.reg, args.seed)?;
             Ok((mlp, theta, json!(args.seed)))
         }
@@ -145,12 +156,7 @@ pub fn run(args: &MlpArgs) -> anyhow::Result<()> {
     };
     let lay = mlp.layout();
     let out = &ws.u()[lay.state_range(lay.n_layers() - 1)];
-    let output_error = out
-        .iter()
-        .zip(mlp.y())
-        .map(|(o, y)| (o - y) * (o - y))
-        .sum::<f64>()
-        .sqrt();
+    let output_error = adjoint::sparse::distance2(out, mlp.y());
     let path_name = match path {
         GradientPath::Fast => "fast",
         GradientPath::Explicit => "explicit",
@@ -220,7 +226,7 @@ pub fn run(args: &MlpArgs) -> anyhow::Result<()> {
         "mlp: layers {} ({}), L = ‖u_N − y‖² + {}‖θ‖², y = {}",
         layers.join("-"),
         mlp.activation(),
-        mlp.regularization(),
+        super::report::num(mlp.regularization()),
         mlp.target().to_json()
     );
     println!(

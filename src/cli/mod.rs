@@ -73,7 +73,7 @@ pub struct MlpArgs {
     #[arg(long, value_name = "DIR")]
     pub from: Option<std::path::PathBuf>,
     /// Run this many gradient-descent steps θ ← θ − η∇L first.
-    #[arg(long, value_name = "ITERS", default_value_t = 0)]
+    #[arg(long, value_name = "ITERS", default_value_t = 0, value_parser = parse::train)]
     pub train: usize,
     /// Learning rate η ≥ 0.
     #[arg(long, default_value_t = 0.001, allow_hyphen_values = true, value_parser = parse::non_negative)]
@@ -102,7 +102,8 @@ pub struct MlpArgs {
 /// Options of `adjoint scaling`.
 #[derive(Debug, Args)]
 pub struct ScalingArgs {
-    /// Each method's sweep stops after the first gradient that takes longer than this (seconds).
+    /// Each method's sweep stops after the first gradient that takes longer than this
+    /// (seconds, 0.001 … 3600).
     #[arg(long, default_value_t = 0.25, allow_hyphen_values = true, value_parser = parse::budget)]
     pub budget: f64,
     /// Folder for the plots scaling-tridiagonal.svg/png and scaling-network.svg/png.
@@ -245,6 +246,19 @@ pub struct TridiagonalArgs {
     #[arg(long, default_value = "auto", value_parser = parse::solver)]
     pub solver: String,
 }
+
+/// A command line that is unusable before any file is read, found after parsing (a check
+/// across flags): the binary exits with status 2, as for clap's own errors.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {

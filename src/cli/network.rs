@@ -6,7 +6,7 @@ use super::MlpArgs;
 use adjoint::export::{export_evaluation, ExportSpec};
 use adjoint::problems::network::{Network, NetworkFile};
 use adjoint::{AdjointWorkspace, SolverKind};
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde_json::json;
 use std::path::Path;
 
@@ -33,7 +33,10 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
             .with_context(|| format!("export to {} failed", dir.display()))?;
     }
     if args.path == "fast" && args.path_given {
-        bail!("--path fast handles plain layer chains only; a network file uses the explicit engine (--path explicit)");
+        return Err(super::Usage(
+            "--path fast handles plain layer chains only; a network file uses the explicit engine (--path explicit)".into(),
+        )
+        .into());
     }
     let mut defaults = Vec::new();
     let (net, mut theta) = match path {

@@ -71,15 +71,29 @@ pub fn taylor_h(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `--budget`: seconds in (0, 3600].
+/// Shortest `scaling --budget` in seconds (one gradient of the smallest size takes longer).
+pub const MIN_BUDGET: f64 = 1e-3;
+
+/// `--budget`: seconds in [1e-3, 3600].
 pub fn budget(s: &str) -> Result<f64, String> {
     let v = number::<f64>(s, "a number of seconds")?;
-    if v > 0.0 && v <= MAX_BUDGET {
+    if (MIN_BUDGET..=MAX_BUDGET).contains(&v) {
         Ok(v)
     } else {
         Err(format!(
-            "must be a number of seconds in (0, {MAX_BUDGET}], got {v}"
+            "must be a number of seconds in [{MIN_BUDGET}, {MAX_BUDGET}], got {v}"
         ))
+    }
+}
+
+/// Most `--train` iterations.
+pub const MAX_TRAIN: usize = 1_000_000_000;
+
+/// `--train`: 0 ..= 10⁹ iterations.
+pub fn train(s: &str) -> Result<usize, String> {
+    match number::<usize>(s, "a whole number")? {
+        k if k > MAX_TRAIN => Err(format!("at most {MAX_TRAIN} iterations")),
+        k => Ok(k),
     }
 }
 

@@ -63,3 +63,13 @@ pub fn timings_text(t: &Timings, repeat: usize) -> String {
 pub fn ensure_memory(what: &str, bytes: f64) -> anyhow::Result<()> {
     Ok(adjoint::resources::ensure_memory(what, bytes)?)
 }
+
+/// A number as written (`0.01`, `3`), or in exponent form when that is long (`1e300`).
+pub fn num(x: f64) -> String {
+    let s = format!("{x}");
+    if s.len() > 12 {
+        format!("{x:e}")
+    } else {
+        s
+    }
+}

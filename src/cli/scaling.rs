@@ -8,7 +8,10 @@ use serde_json::json;
 use std::time::Duration;
 
 pub fn run(args: &ScalingArgs) -> anyhow::Result<()> {
-    prepare_dir(&args.out)?;
+    // refuse an unusable --out before the study; create it only when the plots are written
+    if args.out.exists() && !args.out.is_dir() {
+        anyhow::bail!("{}: exists and is not a folder", args.out.display());
+    }
     let t = std::time::Instant::now();
     if !args.json {
         println!(
@@ -29,6 +32,7 @@ pub fn run(args: &ScalingArgs) -> anyhow::Result<()> {
         }
     })?;
     let mut slopes = Vec::new();
+    prepare_dir(&args.out)?;
     for family in ["tridiagonal", "network"] {
         for m in Method::ALL {
             slopes.push((family, m, fit_slope(&samples, family, m, 1e-4)));

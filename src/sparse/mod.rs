@@ -139,6 +139,42 @@ pub fn check_matrix_finite(what: &str, m: &CsMat<f64>) -> Result<()> {
     Ok(())
 }
 
+/// `‖v‖₂` without overflow or underflow: scaled by `m = max|v_k|` as `m · √(Σ (v_k/m)²)`,
+/// so a vector of entries near 10³⁰⁰ has a finite norm (the naive sum of squares is `inf`).
+/// NaN when an entry is NaN; `inf` only when the norm itself exceeds `f64::MAX`.
+pub fn norm2(v: &[f64]) -> f64 {
+    let m = v.iter().fold(
+        0.0f64,
+        |m, x| if x.is_nan() { f64::NAN } else { m.max(x.abs()) },
+    );
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    let inv = 1.0 / m;
+    m * v.iter().map(|x| (x * inv) * (x * inv)).sum::<f64>().sqrt()
+}
+
+/// `‖a − b‖₂` without overflow (see [`norm2`]).
+pub fn distance2(a: &[f64], b: &[f64]) -> f64 {
+    let m = a.iter().zip(b).fold(0.0f64, |m, (x, y)| {
+        if (x - y).is_nan() {
+            f64::NAN
+        } else {
+            m.max((x - y).abs())
+        }
+    });
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    let inv = 1.0 / m;
+    m * a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| ((x - y) * inv) * ((x - y) * inv))
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// `max_ij |a_ij|` over the stored values, or the first non-finite entry as an
 /// [`Error::NonFiniteEntry`]: the scale of the pivot rule every solver shares
 /// (`|pivot| ≤ tol · max_ij |a_ij|`, see [`crate::solve`]).

@@ -164,6 +164,6 @@ impl MlpGradient {
     }
     /// `‖dL/dθ‖₂`.
     pub fn gradient_norm(&self) -> f64 {
-        self.gradient.iter().map(|g| g * g).sum::<f64>().sqrt()
+        crate::sparse::norm2(&self.gradient)
     }
 }

@@ -297,11 +297,12 @@ impl Mlp {
         let activation: Activation = key("activation")?
             .as_str()
             .ok_or_else(|| parse("\"activation\" must be a string".into()))?
-            .parse()?;
+            .parse()
+            .map_err(|e: Error| parse(e.to_string()))?;
         let rho = key("regularization")?
             .as_f64()
             .ok_or_else(|| parse("\"regularization\" must be a number".into()))?;
-        let layout = Layout::new(&layers)?;
+        let layout = Layout::new(&layers).map_err(|e| parse(e.to_string()))?;
         let theta = crate::mtx::read_vector(dir.join("theta.mtx"))?;
         if theta.len() != layout.n_params() {
             let what = dir.join("theta.mtx").display().to_string();
@@ -316,7 +317,14 @@ impl Mlp {
                 u0.len(),
             ));
         }
-        Ok((Mlp::new(&layers, activation, u0, target, rho)?, theta))
+        // what problem.json says must fit together (y's length, ρ): named with the file
+        let mlp = Mlp::new(&layers, activation, u0, target, rho).map_err(|e| match e {
+            Error::Shape { .. } | Error::Invalid { .. } | Error::NonFinite { .. } => {
+                parse(e.to_string())
+            }
+            e => e,
+        })?;
+        Ok((mlp, theta))
     }
 
     /// The layout.

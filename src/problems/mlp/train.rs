@@ -129,13 +129,8 @@ pub fn gradient_descent(
     }
     let objective = engine.evaluate(mlp, theta).map_err(diverged(iterations))?;
     let out = &engine.u()[mlp.layout().state_range(mlp.layout().n_layers() - 1)];
-    let output_error = out
-        .iter()
-        .zip(mlp.y())
-        .map(|(o, y)| (o - y) * (o - y))
-        .sum::<f64>()
-        .sqrt();
-    let gradient_norm = engine.gradient().iter().map(|g| g * g).sum::<f64>().sqrt();
+    let output_error = crate::sparse::distance2(out, mlp.y());
+    let gradient_norm = crate::sparse::norm2(engine.gradient());
     Ok(TrainReport {
         iterations,
         objective,
