@@ -1,0 +1,86 @@
+//! The derived-Jacobian path on the reaction–diffusion model of the README's "Your own
+//! problem" (−u'' + θu³ = 1, L = h Σ u²):
+//!
+//! - `jacobians/N`: the values of ∂f/∂u (3 colors: one 4-direction dual evaluation) and ∂f/∂θ
+//!   (1 color), decompressed into CSC arrays — against `tridiagonal_fills/N`, the
+//!   hand-written fills of both Jacobians of the built-in tridiagonal problem (its ∂f/∂u has
+//!   the same pattern);
+//! - `detect/N`: sparsity detection and coloring (`Derived::new`);
+//! - `gradient/N`: a whole derived gradient with a warm start (Newton, fills,
+//!   factorizations, solves), at the same θ as the previous evaluation.
+//!
+//! `cargo bench --bench derived`
+
+use adjoint::problems::tridiagonal::Tridiagonal;
+use adjoint::{AdjointWorkspace, Derived, Jacobians, Model, Scalar, SolverKind};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use std::hint::black_box;
+
+struct ReactionDiffusion {
+    n: usize,
+}
+
+impl Model for ReactionDiffusion {
+    fn n_state(&self) -> usize {
+        self.n
+    }
+    fn n_params(&self) -> usize {
+        self.n
+    }
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let h = 1.0 / (self.n as f64 + 1.0);
+        for i in 0..self.n {
+            let left = if i > 0 { u[i - 1] } else { T::zero() };
+            let right = if i + 1 < self.n { u[i + 1] } else { T::zero() };
+            f[i] = (u[i] * 2.0 - left - right) / (h * h) + theta[i] * u[i].powi(3) - 1.0;
+        }
+    }
+    fn objective<T: Scalar>(&self, u: &[T], _theta: &[T]) -> T {
+        let h = 1.0 / (self.n as f64 + 1.0);
+        u.iter().fold(T::zero(), |s, &x| s + x * x) * h
+    }
+}
+
+fn jacobians(c: &mut Criterion) {
+    let mut group = c.benchmark_group("derived");
+    group.sample_size(20);
+    for n in [100_000usize, 1_000_000] {
+        let p = Derived::new(ReactionDiffusion { n }).unwrap();
+        let theta = vec![1.0; n];
+        let u: Vec<f64> = (0..n).map(|i| 0.1 + 1e-7 * i as f64).collect();
+        let mut du = vec![0.0; p.dfdu_structure().nnz()];
+        let mut dt = vec![0.0; p.dfdtheta_structure().nnz()];
+        group.bench_with_input(BenchmarkId::new("jacobians", n), &n, |b, _| {
+            b.iter(|| {
+                p.fill_dfdu(black_box(&u), &theta, &mut du).unwrap();
+                p.fill_dfdtheta(black_box(&u), &theta, &mut dt).unwrap();
+            })
+        });
+        let (tri, tri_theta) = Tridiagonal::random(n, 0).unwrap();
+        let mut tu = vec![0.0; tri.dfdu_pattern().nnz()];
+        let mut tt = vec![0.0; tri.dfdtheta_pattern().nnz()];
+        group.bench_with_input(BenchmarkId::new("tridiagonal_fills", n), &n, |b, _| {
+            b.iter(|| {
+                tri.fill_dfdu(black_box(&u), &tri_theta, &mut tu).unwrap();
+                tri.fill_dfdtheta(black_box(&u), &tri_theta, &mut tt).unwrap();
+            })
+        });
+        let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+        group.bench_with_input(BenchmarkId::new("gradient", n), &n, |b, _| {
+            b.iter(|| black_box(ws.evaluate(&p, black_box(&theta)).unwrap()))
+        });
+    }
+    group.finish();
+    let mut group = c.benchmark_group("derived_detect");
+    group.sample_size(10);
+    for n in [100_000usize, 1_000_000] {
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| black_box(Derived::new(ReactionDiffusion { n }).unwrap().coloring()))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, jacobians);
+criterion_main!(benches);
