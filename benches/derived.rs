@@ -62,7 +62,8 @@ fn jacobians(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("tridiagonal_fills", n), &n, |b, _| {
             b.iter(|| {
                 tri.fill_dfdu(black_box(&u), &tri_theta, &mut tu).unwrap();
-                tri.fill_dfdtheta(black_box(&u), &tri_theta, &mut tt).unwrap();
+                tri.fill_dfdtheta(black_box(&u), &tri_theta, &mut tt)
+                    .unwrap();
             })
         });
         let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();

@@ -39,7 +39,10 @@ impl Model for ReactionDiffusion {
 fn main() -> adjoint::Result<()> {
     let mut args = std::env::args().skip(1);
     let n: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let out: PathBuf = args.next().unwrap_or_else(|| "out/own_problem".into()).into();
+    let out: PathBuf = args
+        .next()
+        .unwrap_or_else(|| "out/own_problem".into())
+        .into();
 
     let t = std::time::Instant::now();
     let problem = Derived::new(ReactionDiffusion { n })?;
