@@ -1,10 +1,12 @@
 //! The derived-Jacobian path on the reaction–diffusion model of the README's "Your own
 //! problem" (−u'' + θu³ = 1, L = h Σ u²):
 //!
-//! - `jacobians/N`: the values of ∂f/∂u (3 colors: one 4-direction dual evaluation) and ∂f/∂θ
-//!   (1 color), decompressed into CSC arrays — against `tridiagonal_fills/N`, the
+//! - `jacobians/N`: the values of ∂f/∂u (3 colors: one 3-direction dual evaluation) and ∂f/∂θ
+//!   (1 color), decompressed into CSC arrays, the two evaluations on two threads
+//!   (`jacobians_one_thread/N`: one after the other) — against `tridiagonal_fills/N`, the
 //!   hand-written fills of both Jacobians of the built-in tridiagonal problem (its ∂f/∂u has
 //!   the same pattern);
+//! - `objective_gradient/N`: `L` and `∂L/∂u` by one taped reverse-mode evaluation;
 //! - `detect/N`: sparsity detection and coloring (`Derived::new`);
 //! - `gradient/N`: a whole derived gradient with a warm start (Newton, fills,
 //!   factorizations, solves), at the same θ as the previous evaluation.
@@ -12,7 +14,7 @@
 //! `cargo bench --bench derived`
 
 use adjoint::problems::tridiagonal::Tridiagonal;
-use adjoint::{AdjointWorkspace, Derived, Jacobians, Model, Scalar, SolverKind};
+use adjoint::{AdjointWorkspace, Derived, Jacobians, Model, Objective, Scalar, SolverKind};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 
@@ -52,6 +54,12 @@ fn jacobians(c: &mut Criterion) {
         let mut dt = vec![0.0; p.dfdtheta_structure().nnz()];
         group.bench_with_input(BenchmarkId::new("jacobians", n), &n, |b, _| {
             b.iter(|| {
+                p.fill_jacobians(black_box(&u), &theta, &mut du, &mut dt)
+                    .unwrap();
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("jacobians_one_thread", n), &n, |b, _| {
+            b.iter(|| {
                 p.fill_dfdu(black_box(&u), &theta, &mut du).unwrap();
                 p.fill_dfdtheta(black_box(&u), &theta, &mut dt).unwrap();
             })
@@ -65,6 +73,10 @@ fn jacobians(c: &mut Criterion) {
                 tri.fill_dfdtheta(black_box(&u), &tri_theta, &mut tt)
                     .unwrap();
             })
+        });
+        let mut g = vec![0.0; n];
+        group.bench_with_input(BenchmarkId::new("objective_gradient", n), &n, |b, _| {
+            b.iter(|| black_box(p.objective_with_partial_u(black_box(&u), &theta, &mut g)))
         });
         let mut ws = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
         ws.evaluate(&p, &theta).unwrap();

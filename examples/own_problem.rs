@@ -83,6 +83,19 @@ fn main() -> adjoint::Result<()> {
         ws.state_iterations().unwrap_or(0)
     );
     ws.evaluate(&problem, &theta)?;
+    let t = ws.timings();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "a warm evaluation: {} Newton iterations; total {:.2} ms = state solve {:.2} (residuals, \
+         Newton steps) + Jacobian fills {:.2} + factorizations {:.2} + adjoint solve {:.2} + gradient {:.2}",
+        ws.state_iterations().unwrap_or(0),
+        ms(t.total),
+        ms(t.state_solve),
+        ms(t.assemble),
+        ms(t.factor),
+        ms(t.adjoint_solve),
+        ms(t.gradient)
+    );
 
     // the derived partials against central finite differences, column by column
     if n <= 2000 {

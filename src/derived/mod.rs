@@ -134,36 +134,35 @@ pub struct Patterns {
 #[derive(Debug, Clone)]
 struct Plan {
     coloring: ColumnColoring,
-    /// Directions per evaluation: 1, 2, 4 or 8.
+    /// Directions per evaluation: the number of colors, at most [`MAX_WIDTH`].
     width: usize,
-    /// Per evaluation ("chunk" of `width` colors): `(slot, row, direction)` of every stored
-    /// entry whose column has a color of that chunk.
-    picks: Vec<Vec<(u32, u32, u32)>>,
+    /// Evaluations: `⌈colors / width⌉`.
+    chunks: usize,
+    /// Row of every stored entry, in CSC order (`u32`: half the traffic of `usize`).
+    rows: Vec<u32>,
+    /// Column pointers of the pattern (0-based).
+    indptr: Vec<usize>,
 }
+
+/// Most directions one dual evaluation carries; more colors take several evaluations.
+pub const MAX_WIDTH: usize = 8;
 
 impl Plan {
     fn new(pattern: &CsStructure) -> Self {
         let coloring = color_columns(pattern);
-        let width = match coloring.n_colors {
-            0 | 1 => 1,
-            2 => 2,
-            3 | 4 => 4,
-            _ => 8,
-        };
+        let width = coloring.n_colors.clamp(1, MAX_WIDTH);
         let chunks = coloring.n_colors.div_ceil(width).max(1);
-        let mut picks = vec![Vec::new(); chunks];
         let base = pattern.indptr().index(0);
-        for (j, col) in pattern.outer_iterator().enumerate() {
-            let c = coloring.colors[j] as usize;
-            let start = pattern.indptr().index(j) - base;
-            for (k, (i, _)) in col.iter().enumerate() {
-                picks[c / width].push(((start + k) as u32, i as u32, (c % width) as u32));
-            }
-        }
+        let indptr = (0..=pattern.cols())
+            .map(|j| pattern.indptr().index(j) - base)
+            .collect();
+        let rows = pattern.indices().iter().map(|&i| i as u32).collect();
         Plan {
             coloring,
             width,
-            picks,
+            chunks,
+            rows,
+            indptr,
         }
     }
 }
@@ -186,7 +185,8 @@ impl<const N: usize> DualBuf<N> {
     }
 
     /// `values` of the Jacobian with respect to `u` (or `θ` when `wrt_theta`), one residual
-    /// evaluation per chunk of colors.
+    /// evaluation per chunk of colors. Seeding and decompression are memory-bound passes,
+    /// split over two threads for large problems; the model runs on the calling thread.
     fn fill<M: Model>(
         &mut self,
         model: &M,
@@ -196,72 +196,114 @@ impl<const N: usize> DualBuf<N> {
         theta: &[f64],
         values: &mut [f64],
     ) {
-        for (chunk, picks) in plan.picks.iter().enumerate() {
-            let seed = |x: &mut [Dual<N>], v: &[f64], seeded: bool| {
+        let colors = &plan.coloring.colors;
+        for chunk in 0..plan.chunks {
+            let seed = |x: &mut [Dual<N>], v: &[f64], seeded: bool, first: usize| {
                 for (j, (d, &v)) in x.iter_mut().zip(v).enumerate() {
                     *d = Dual::constant(v);
                     if seeded {
-                        let c = plan.coloring.colors[j] as usize;
+                        let c = colors[first + j] as usize;
                         if c / N == chunk {
                             d.eps[c % N] = 1.0;
                         }
                     }
                 }
             };
-            seed(&mut self.u, u, !wrt_theta);
-            seed(&mut self.t, theta, wrt_theta);
+            let halves = |x: &mut [Dual<N>], v: &[f64], seeded: bool| {
+                let mid = x.len() / 2;
+                let (xa, xb) = x.split_at_mut(mid);
+                let (va, vb) = v.split_at(mid);
+                join_if(
+                    x_len_large(mid),
+                    || seed(xa, va, seeded, 0),
+                    || seed(xb, vb, seeded, mid),
+                );
+            };
+            halves(&mut self.u, u, !wrt_theta);
+            halves(&mut self.t, theta, wrt_theta);
             model.residual(&self.u, &self.t, &mut self.f);
-            for &(slot, row, dir) in picks {
-                values[slot as usize] = self.f[row as usize].eps[dir as usize];
+            // decompression in CSC order: entry (i, j) is (J s_c)_i for the color c of column j
+            let f = &self.f;
+            let read = |cols: std::ops::Range<usize>, out: &mut [f64], offset: usize| {
+                for j in cols {
+                    let c = colors[j] as usize;
+                    if c / N != chunk {
+                        continue;
+                    }
+                    let d = c % N;
+                    let (start, end) = (plan.indptr[j], plan.indptr[j + 1]);
+                    for (v, &i) in out[start - offset..end - offset]
+                        .iter_mut()
+                        .zip(&plan.rows[start..end])
+                    {
+                        *v = f[i as usize].eps[d];
+                    }
+                }
+            };
+            let n_cols = plan.indptr.len() - 1;
+            let mid_col = n_cols / 2;
+            let split = plan.indptr[mid_col];
+            let (va, vb) = values.split_at_mut(split);
+            join_if(
+                x_len_large(values_len(plan)),
+                || read(0..mid_col, va, 0),
+                || read(mid_col..n_cols, vb, split),
+            );
+        }
+    }
+}
+
+fn values_len(plan: &Plan) -> usize {
+    plan.rows.len()
+}
+
+/// Whether a pass over this many entries is worth two threads.
+fn x_len_large(n: usize) -> bool {
+    n >= crate::parallel::PARALLEL_THRESHOLD / 2
+}
+
+use crate::parallel::join_if;
+
+macro_rules! buffers {
+    ($($w:literal => $v:ident),*) => {
+        /// The dual buffers of one Jacobian, at the width its coloring needs.
+        #[derive(Debug)]
+        enum Buffers {
+            $($v(DualBuf<$w>),)*
+        }
+
+        impl Buffers {
+            fn new(width: usize, n_u: usize, n_t: usize) -> Self {
+                match width {
+                    $($w => Buffers::$v(DualBuf::new(n_u, n_t)),)*
+                    _ => unreachable!("widths are 1 ..= MAX_WIDTH"),
+                }
+            }
+
+            fn fill<M: Model>(
+                &mut self,
+                model: &M,
+                plan: &Plan,
+                wrt_theta: bool,
+                u: &[f64],
+                theta: &[f64],
+                values: &mut [f64],
+            ) {
+                match self {
+                    $(Buffers::$v(b) => b.fill(model, plan, wrt_theta, u, theta, values),)*
+                }
             }
         }
-    }
+    };
 }
 
-#[derive(Debug)]
-enum Buffers {
-    W1(DualBuf<1>),
-    W2(DualBuf<2>),
-    W4(DualBuf<4>),
-    W8(DualBuf<8>),
-}
-
-impl Buffers {
-    fn new(width: usize, n_u: usize, n_t: usize) -> Self {
-        match width {
-            1 => Buffers::W1(DualBuf::new(n_u, n_t)),
-            2 => Buffers::W2(DualBuf::new(n_u, n_t)),
-            4 => Buffers::W4(DualBuf::new(n_u, n_t)),
-            _ => Buffers::W8(DualBuf::new(n_u, n_t)),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn fill<M: Model>(
-        &mut self,
-        model: &M,
-        plan: &Plan,
-        wrt_theta: bool,
-        u: &[f64],
-        theta: &[f64],
-        values: &mut [f64],
-    ) {
-        match self {
-            Buffers::W1(b) => b.fill(model, plan, wrt_theta, u, theta, values),
-            Buffers::W2(b) => b.fill(model, plan, wrt_theta, u, theta, values),
-            Buffers::W4(b) => b.fill(model, plan, wrt_theta, u, theta, values),
-            Buffers::W8(b) => b.fill(model, plan, wrt_theta, u, theta, values),
-        }
-    }
-}
+buffers!(1 => W1, 2 => W2, 3 => W3, 4 => W4, 5 => W5, 6 => W6, 7 => W7, 8 => W8);
 
 /// The reverse-mode buffers of the objective.
 #[derive(Debug, Default)]
 struct ObjectiveWork {
     tape: Tape,
     inputs: Vec<Adjoint>,
-    x: Vec<f64>,
-    grad: Vec<f64>,
 }
 
 /// A [`Model`] with everything the adjoint engine needs derived from it: detected patterns,
@@ -414,11 +456,7 @@ impl<M: Model> Derived<M> {
             jac_u: Mutex::new(Buffers::new(dfdu_plan.width, n_u, n_t)),
             jac_t: Mutex::new(Buffers::new(dfdtheta_plan.width, n_u, n_t)),
             newton: Mutex::new(NewtonWork::new(n_u)),
-            objective: Mutex::new(ObjectiveWork {
-                x: vec![0.0; n_u + n_t],
-                grad: vec![0.0; n_u + n_t],
-                ..ObjectiveWork::default()
-            }),
+            objective: Mutex::new(ObjectiveWork::default()),
             model,
             n_u,
             n_t,
@@ -494,6 +532,39 @@ impl<M: Model> Derived<M> {
         Ok(())
     }
 
+    /// The values of both Jacobians at `(u, θ)` (CSC storage order of
+    /// [`dfdu_structure`](Self::dfdu_structure) and [`dfdtheta_structure`](Self::dfdtheta_structure)),
+    /// the two compressed evaluations on two threads. The engine does the same through
+    /// [`Jacobians`], with `∂f/∂θ` filled while the adjoint solve runs.
+    ///
+    /// # Errors
+    /// As [`Jacobians::fill_dfdu`] (none today).
+    ///
+    /// # Panics
+    /// When the slices do not have the patterns' lengths (a programming error).
+    pub fn fill_jacobians(
+        &self,
+        u: &[f64],
+        theta: &[f64],
+        dfdu: &mut [f64],
+        dfdtheta: &mut [f64],
+    ) -> Result<()>
+    where
+        M: Sync,
+    {
+        assert_eq!(dfdu.len(), self.dfdu.nnz(), "fill_jacobians: df/du length");
+        assert_eq!(
+            dfdtheta.len(),
+            self.dfdtheta.nnz(),
+            "fill_jacobians: df/dθ length"
+        );
+        let (a, b) = rayon::join(
+            || self.fill_dfdu(u, theta, dfdu),
+            || self.fill_dfdtheta(u, theta, dfdtheta),
+        );
+        a.and(b)
+    }
+
     /// The colorings: colors used for `∂f/∂u` and `∂f/∂θ`, and their lower bounds.
     pub fn coloring(&self) -> Coloring {
         Coloring {
@@ -544,20 +615,18 @@ impl<M: Model> Derived<M> {
         &self.model
     }
 
-    /// One reverse-mode evaluation of `L` at `(u, θ)`; `grad` = `[∂L/∂u; ∂L/∂θ]`.
+    /// One reverse-mode evaluation of `L` at `(u, θ)`; `read` gets `L` and
+    /// `[∂L/∂u; ∂L/∂θ]`.
     fn taped<R>(&self, u: &[f64], theta: &[f64], read: impl FnOnce(f64, &[f64]) -> R) -> R {
         let mut w = lock(&self.objective);
         let w = &mut *w;
-        w.x[..self.n_u].copy_from_slice(u);
-        w.x[self.n_u..].copy_from_slice(theta);
         let n_u = self.n_u;
-        let value = w.tape.gradient(
-            &w.x,
-            &mut w.grad,
-            |x| self.model.objective(&x[..n_u], &x[n_u..]),
+        w.tape.gradient(
+            &[u, theta],
             &mut w.inputs,
-        );
-        read(value, &w.grad)
+            |x| self.model.objective(&x[..n_u], &x[n_u..]),
+            read,
+        )
     }
 }
 

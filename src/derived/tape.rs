@@ -44,8 +44,14 @@ pub struct Tape {
     adjoints: Vec<f64>,
 }
 
+/// The tape being recorded on this thread: the number of inputs and the operations.
+struct Recording {
+    n: u32,
+    entries: Vec<Entry>,
+}
+
 thread_local! {
-    static TAPE: RefCell<Option<Vec<Entry>>> = const { RefCell::new(None) };
+    static TAPE: RefCell<Option<Recording>> = const { RefCell::new(None) };
 }
 
 fn record(a: u32, b: u32, da: f64, db: f64, value: f64) -> Adjoint {
@@ -57,8 +63,11 @@ fn record(a: u32, b: u32, da: f64, db: f64, value: f64) -> Adjoint {
         let t = t
             .as_mut()
             .expect("adjoint::Adjoint used outside a tape evaluation (or on another thread)");
-        let id = u32::try_from(t.len()).expect("more than 2³² recorded operations");
-        t.push(Entry { a, b, da, db });
+        let id =
+            t.n.checked_add(u32::try_from(t.entries.len()).unwrap_or(u32::MAX))
+                .filter(|&id| id != NONE)
+                .expect("more than 2³² recorded operations");
+        t.entries.push(Entry { a, b, da, db });
         Adjoint { value, id }
     })
 }
@@ -69,65 +78,66 @@ struct Lend<'a>(&'a mut Vec<Entry>);
 impl Drop for Lend<'_> {
     fn drop(&mut self) {
         if let Some(t) = TAPE.with(|t| t.borrow_mut().take()) {
-            *self.0 = t;
+            *self.0 = t.entries;
         }
     }
 }
 
 impl Tape {
-    /// Evaluates `f` at `x` and writes `∇f(x)` into `grad` (length of `x`); returns `f(x)`.
-    ///
-    /// # Panics
-    /// When `grad` and `x` differ in length (a programming error).
-    pub fn gradient(
+    /// Evaluates `f` at the inputs `x` (the concatenation of the slices `parts`), then
+    /// sweeps the tape backward and calls `read(f(x), ∇f(x))`. The inputs have no tape
+    /// entries (ids `0 … n−1`); operation `k` has id `n + k`.
+    pub fn gradient<R>(
         &mut self,
-        x: &[f64],
-        grad: &mut [f64],
-        f: impl FnOnce(&[Adjoint]) -> Adjoint,
+        parts: &[&[f64]],
         inputs: &mut Vec<Adjoint>,
-    ) -> f64 {
-        assert_eq!(x.len(), grad.len(), "Tape::gradient: lengths");
-        let n = x.len();
+        f: impl FnOnce(&[Adjoint]) -> Adjoint,
+        read: impl FnOnce(f64, &[f64]) -> R,
+    ) -> R {
+        let n: usize = parts.iter().map(|p| p.len()).sum();
         let mut entries = std::mem::take(&mut self.entries);
         entries.clear();
-        // the inputs are the first n entries (no operands)
-        entries.extend((0..n).map(|_| Entry {
-            a: NONE,
-            b: NONE,
-            da: 0.0,
-            db: 0.0,
-        }));
         inputs.clear();
-        inputs.extend(x.iter().enumerate().map(|(k, &v)| Adjoint {
-            value: v,
-            id: k as u32,
-        }));
-        TAPE.with(|t| *t.borrow_mut() = Some(entries));
+        inputs.extend(
+            parts
+                .iter()
+                .flat_map(|p| p.iter())
+                .enumerate()
+                .map(|(k, &v)| Adjoint {
+                    value: v,
+                    id: k as u32,
+                }),
+        );
+        TAPE.with(|t| {
+            *t.borrow_mut() = Some(Recording {
+                n: n as u32,
+                entries,
+            })
+        });
         let out = {
             let _lend = Lend(&mut self.entries);
             f(inputs)
         };
         let entries = &self.entries;
         self.adjoints.clear();
-        self.adjoints.resize(entries.len(), 0.0);
+        self.adjoints.resize(n + entries.len(), 0.0);
         if out.id != NONE {
             self.adjoints[out.id as usize] = 1.0;
         }
-        for k in (n..entries.len()).rev() {
-            let w = self.adjoints[k];
+        let adj = &mut self.adjoints;
+        for (k, e) in entries.iter().enumerate().rev() {
+            let w = adj[n + k];
             if w == 0.0 {
                 continue;
             }
-            let e = entries[k];
             if e.a != NONE {
-                self.adjoints[e.a as usize] += e.da * w;
+                adj[e.a as usize] += e.da * w;
             }
             if e.b != NONE {
-                self.adjoints[e.b as usize] += e.db * w;
+                adj[e.b as usize] += e.db * w;
             }
         }
-        grad.copy_from_slice(&self.adjoints[..n]);
-        out.value
+        read(out.value, &self.adjoints[..n])
     }
 }
 
@@ -192,18 +202,26 @@ impl Neg for Adjoint {
         self.unary(-self.value, -1.0)
     }
 }
+// x ± c keeps the operand's tape entry: ∂(x ± c)/∂x = 1, so the adjoints of both uses add up
+// in the same slot, exactly as a recorded entry would pass them on.
 impl Add<f64> for Adjoint {
     type Output = Self;
     #[inline]
     fn add(self, c: f64) -> Self {
-        self.unary(self.value + c, 1.0)
+        Adjoint {
+            value: self.value + c,
+            id: self.id,
+        }
     }
 }
 impl Sub<f64> for Adjoint {
     type Output = Self;
     #[inline]
     fn sub(self, c: f64) -> Self {
-        self.unary(self.value - c, 1.0)
+        Adjoint {
+            value: self.value - c,
+            id: self.id,
+        }
     }
 }
 impl Mul<f64> for Adjoint {
