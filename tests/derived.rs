@@ -510,3 +510,119 @@ fn banded_patterns_reach_their_bounds() {
         assert_eq!(c.bound, l + u + 1);
     }
 }
+
+/// Every stored entry of the compressed Jacobians against num-dual's `Dual64`, one column at
+/// a time — a forward mode independent of this crate's `Dual`.
+fn assert_matches_num_dual<M: Model + Sync>(p: &Derived<M>, u: &[f64], t: &[f64], what: &str) {
+    use adjoint::Jacobians;
+    use num_dual::Dual64;
+    let (n_u, n_t) = (u.len(), t.len());
+    for wrt_theta in [false, true] {
+        let pattern = if wrt_theta {
+            p.dfdtheta_structure()
+        } else {
+            p.dfdu_structure()
+        };
+        let mut values = vec![0.0; pattern.nnz()];
+        if wrt_theta {
+            p.fill_dfdtheta(u, t, &mut values).unwrap();
+        } else {
+            p.fill_dfdu(u, t, &mut values).unwrap();
+        }
+        let mut k = 0;
+        for j in 0..if wrt_theta { n_t } else { n_u } {
+            let seed = |v: &[f64], on: bool| -> Vec<Dual64> {
+                v.iter()
+                    .enumerate()
+                    .map(|(c, &x)| Dual64::new(x, if on && c == j { 1.0 } else { 0.0 }))
+                    .collect()
+            };
+            let (du, dt) = (seed(u, !wrt_theta), seed(t, wrt_theta));
+            let mut f = vec![Dual64::from(0.0); n_u];
+            p.model().residual(&du, &dt, &mut f);
+            for (i, _) in pattern.outer_view(j).unwrap().iter() {
+                let (a, b) = (values[k], f[i].eps);
+                assert!(
+                    (a - b).abs() <= 1e-14 * b.abs().max(1e-300),
+                    "{what}: ({i}, {j}) compressed {a:e}, num-dual {b:e}"
+                );
+                k += 1;
+            }
+            // and nothing outside the pattern
+            let stored: Vec<usize> = pattern
+                .outer_view(j)
+                .unwrap()
+                .iter()
+                .map(|(i, _)| i)
+                .collect();
+            for (i, fi) in f.iter().enumerate() {
+                if !stored.contains(&i) {
+                    assert_eq!(fi.eps, 0.0, "{what}: ({i}, {j}) outside the pattern");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn compressed_jacobians_match_an_independent_forward_mode() {
+    for m in [3, 5] {
+        let p = Derived::new(Bratu { m }).unwrap();
+        let u = random_theta(m * m, 7, -0.5, 0.5);
+        let t = random_theta(m * m, 8, 0.5, 2.0);
+        assert_matches_num_dual(&p, &u, &t, &format!("Bratu {m}×{m}"));
+    }
+    for n in [1, 2, 17] {
+        let p = Derived::new(ReactionDiffusion { n }).unwrap();
+        let u = random_theta(n, 9, 0.0, 1.0);
+        let t = random_theta(n, 10, 0.5, 20.0);
+        assert_matches_num_dual(&p, &u, &t, &format!("reaction–diffusion n = {n}"));
+    }
+}
+
+#[test]
+fn the_taped_objective_partials_match_an_independent_forward_mode() {
+    use adjoint::{Objective, Partial};
+    use num_dual::Dual64;
+    let m = 4;
+    let p = Derived::new(Bratu { m }).unwrap();
+    let n = m * m;
+    let u = random_theta(n, 11, -0.5, 0.5);
+    let t = random_theta(n, 12, 0.5, 2.0);
+    let mut gu = vec![0.0; n];
+    let l = p.objective_with_partial_u(&u, &t, &mut gu).unwrap();
+    let mut gt = vec![0.0; n];
+    assert_eq!(
+        p.objective_partial_theta(&u, &t, &mut gt).unwrap(),
+        Partial::Written
+    );
+    assert_eq!(l, p.model().objective(&u, &t));
+    for (wrt_theta, g) in [(false, &gu), (true, &gt)] {
+        for (j, &gj) in g.iter().enumerate() {
+            let seed = |v: &[f64], on: bool| -> Vec<Dual64> {
+                v.iter()
+                    .enumerate()
+                    .map(|(c, &x)| Dual64::new(x, if on && c == j { 1.0 } else { 0.0 }))
+                    .collect()
+            };
+            let d = p
+                .model()
+                .objective(&seed(&u, !wrt_theta), &seed(&t, wrt_theta));
+            assert!(
+                (g[j] - d.eps).abs() <= 1e-14 * d.eps.abs().max(1e-300),
+                "{j}: {} vs {}",
+                g[j],
+                d.eps
+            );
+        }
+    }
+    // an objective that does not read θ reports ∂L/∂θ = 0 without evaluating anything
+    let q = Derived::new(ReactionDiffusion { n: 5 }).unwrap();
+    assert!(q.dl_dtheta_pattern().is_empty());
+    let mut g = vec![7.0; 5];
+    assert_eq!(
+        q.objective_partial_theta(&[0.1; 5], &[1.0; 5], &mut g)
+            .unwrap(),
+        Partial::Zero
+    );
+}

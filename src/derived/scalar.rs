@@ -151,3 +151,70 @@ impl Scalar for f64 {
         }
     }
 }
+
+/// `num-dual`'s first-order dual number, so that models can also be differentiated by an
+/// implementation independent of this crate's own [`Dual`](super::dual::Dual) (the tests do).
+impl Scalar for num_dual::Dual64 {
+    fn zero() -> Self {
+        num_dual::Dual64::from(0.0)
+    }
+    fn one() -> Self {
+        num_dual::Dual64::from(1.0)
+    }
+    fn from_f64(c: f64) -> Self {
+        num_dual::Dual64::from(c)
+    }
+    fn value(self) -> f64 {
+        self.re
+    }
+    fn powi(self, n: i32) -> Self {
+        num_dual::DualNum::powi(&self, n)
+    }
+    fn powf(self, p: f64) -> Self {
+        num_dual::DualNum::powf(&self, p)
+    }
+    fn sqrt(self) -> Self {
+        num_dual::DualNum::sqrt(&self)
+    }
+    fn exp(self) -> Self {
+        num_dual::DualNum::exp(&self)
+    }
+    fn ln(self) -> Self {
+        num_dual::DualNum::ln(&self)
+    }
+    fn sin(self) -> Self {
+        num_dual::DualNum::sin(&self)
+    }
+    fn cos(self) -> Self {
+        num_dual::DualNum::cos(&self)
+    }
+    fn tanh(self) -> Self {
+        num_dual::DualNum::tanh(&self)
+    }
+    fn recip(self) -> Self {
+        num_dual::DualNum::recip(&self)
+    }
+    fn abs(self) -> Self {
+        if self.re < 0.0 {
+            -self
+        } else if self.re > 0.0 {
+            self
+        } else {
+            num_dual::Dual64::new(0.0, 0.0)
+        }
+    }
+    fn max(self, other: Self) -> Self {
+        if other.re > self.re {
+            other
+        } else {
+            self
+        }
+    }
+    fn min(self, other: Self) -> Self {
+        if other.re < self.re {
+            other
+        } else {
+            self
+        }
+    }
+}
