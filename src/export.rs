@@ -50,10 +50,8 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 /// accepted).
 pub fn check_kind(dir: &Path, kind: &str) -> Result<()> {
     let path = dir.join("problem.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io(&path, e)),
+    let Some(text) = crate::resources::read_text(&path)? else {
+        return Ok(());
     };
     let parse = |line: usize, message: String| Error::Parse {
         path: path.clone(),
@@ -136,82 +134,109 @@ pub fn export_evaluation(
     let folder = FolderWriter::begin(dir)?;
     let tmp = folder.path().to_path_buf();
     let mut names = Vec::new();
-    let mut path = |name: &str| {
-        names.push(name.to_string());
-        tmp.join(name)
-    };
-    write_matrix(
-        path("dfdu.mtx"),
-        ws.dfdu(),
-        " df/du: Jacobian of the constraint f(u, theta) = 0 with respect to u",
-    )?;
-    write_matrix(
-        path("dfdtheta.mtx"),
-        ws.dfdtheta(),
-        " df/dtheta: Jacobian of f with respect to theta",
-    )?;
-    write_vector(path("u.mtx"), ws.u(), " u: the state, f(u, theta) = 0")?;
-    write_vector(path("theta.mtx"), theta, " theta: the parameters")?;
-    write_vector(
-        path("lambda.mtx"),
-        ws.lambda(),
-        " lambda: the adjoint, (df/du)^T lambda = -(dL/du)^T",
-    )?;
-    write_vector(
-        path("gradient.mtx"),
-        ws.gradient(),
-        " gradient: (dL/dtheta)^T = (partial L / partial theta)^T + (df/dtheta)^T lambda",
-    )?;
-    write_vector(
-        path("dLdu.mtx"),
-        ws.dl_du(),
-        " dLdu: (partial L / partial u)^T",
-    )?;
-    write_vector(
-        path("dLdtheta.mtx"),
-        ws.dl_dtheta(),
-        " dLdtheta: (partial L / partial theta)^T",
-    )?;
-    for (name, v) in spec.inputs {
-        write_vector(
-            path(&format!("{name}.mtx")),
-            v,
-            &format!(" {name}: problem input"),
+    let mut write_files = || -> Result<()> {
+        let mut path = |name: &str| {
+            names.push(name.to_string());
+            tmp.join(name)
+        };
+        write_matrix(
+            path("dfdu.mtx"),
+            ws.dfdu(),
+            " df/du: Jacobian of the constraint f(u, theta) = 0 with respect to u",
         )?;
-    }
-    for (name, m) in spec.matrices {
-        write_matrix(path(&format!("{name}.mtx")), m, &format!(" {name}"))?;
-    }
-    let mut json = serde_json::to_string_pretty(spec.problem)
-        .map_err(|e| Error::invalid("problem.json", e.to_string()))?;
-    json.push('\n');
-    write_atomic(path("problem.json"), json.as_bytes())?;
-
-    let dfdu_blocks = Blocks {
-        rows: spec.u_offsets,
-        cols: spec.u_offsets,
-        row_name: spec.u_offsets.map(|_| "layer"),
-        col_name: spec.u_offsets.map(|_| "layer"),
-    };
-    let dfdtheta_blocks = Blocks {
-        rows: spec.u_offsets,
-        cols: spec.theta_offsets,
-        row_name: spec.u_offsets.map(|_| "layer"),
-        col_name: spec.theta_offsets.map(|_| spec.theta_block_name),
-    };
-    for ext in ["svg", "png"] {
-        write_spy(ws.dfdu(), &path(&format!("dfdu.{ext}")), dfdu_blocks)?;
-        write_spy(
+        write_matrix(
+            path("dfdtheta.mtx"),
             ws.dfdtheta(),
-            &path(&format!("dfdtheta.{ext}")),
-            dfdtheta_blocks,
+            " df/dtheta: Jacobian of f with respect to theta",
         )?;
-    }
-    let summary = summary_markdown(ws, spec, dfdu_blocks, dfdtheta_blocks);
-    write_atomic(path("summary.md"), summary.as_bytes())?;
+        write_vector(path("u.mtx"), ws.u(), " u: the state, f(u, theta) = 0")?;
+        write_vector(path("theta.mtx"), theta, " theta: the parameters")?;
+        write_vector(
+            path("lambda.mtx"),
+            ws.lambda(),
+            " lambda: the adjoint, (df/du)^T lambda = -(dL/du)^T",
+        )?;
+        write_vector(
+            path("gradient.mtx"),
+            ws.gradient(),
+            " gradient: (dL/dtheta)^T = (partial L / partial theta)^T + (df/dtheta)^T lambda",
+        )?;
+        write_vector(
+            path("dLdu.mtx"),
+            ws.dl_du(),
+            " dLdu: (partial L / partial u)^T",
+        )?;
+        write_vector(
+            path("dLdtheta.mtx"),
+            ws.dl_dtheta(),
+            " dLdtheta: (partial L / partial theta)^T",
+        )?;
+        for (name, v) in spec.inputs {
+            write_vector(
+                path(&format!("{name}.mtx")),
+                v,
+                &format!(" {name}: problem input"),
+            )?;
+        }
+        for (name, m) in spec.matrices {
+            write_matrix(path(&format!("{name}.mtx")), m, &format!(" {name}"))?;
+        }
+        let mut json = serde_json::to_string_pretty(spec.problem)
+            .map_err(|e| Error::invalid("problem.json", e.to_string()))?;
+        json.push('\n');
+        write_atomic(path("problem.json"), json.as_bytes())?;
+
+        let dfdu_blocks = Blocks {
+            rows: spec.u_offsets,
+            cols: spec.u_offsets,
+            row_name: spec.u_offsets.map(|_| "layer"),
+            col_name: spec.u_offsets.map(|_| "layer"),
+        };
+        let dfdtheta_blocks = Blocks {
+            rows: spec.u_offsets,
+            cols: spec.theta_offsets,
+            row_name: spec.u_offsets.map(|_| "layer"),
+            col_name: spec.theta_offsets.map(|_| spec.theta_block_name),
+        };
+        for ext in ["svg", "png"] {
+            write_spy(ws.dfdu(), &path(&format!("dfdu.{ext}")), dfdu_blocks)?;
+            write_spy(
+                ws.dfdtheta(),
+                &path(&format!("dfdtheta.{ext}")),
+                dfdtheta_blocks,
+            )?;
+        }
+        let summary = summary_markdown(ws, spec, dfdu_blocks, dfdtheta_blocks);
+        write_atomic(path("summary.md"), summary.as_bytes())?;
+        Ok(())
+    };
+    // a failure names the file as the user will look for it, not the temporary folder
+    write_files().map_err(|e| at_final_path(e, &tmp, dir))?;
     let written = names.iter().map(|n| folder.final_path(n)).collect();
     folder.commit()?;
     Ok(written)
+}
+
+/// An [`Error::Io`] about a file in the temporary folder `tmp`, renamed to the file in `dir`
+/// (the operating system's error kept, the temporary names dropped).
+fn at_final_path(e: Error, tmp: &Path, dir: &Path) -> Error {
+    match e {
+        Error::Io { path, source } if path.starts_with(tmp) => {
+            let file = path
+                .strip_prefix(tmp)
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            let source = match source.raw_os_error() {
+                Some(code) => std::io::Error::from_raw_os_error(code),
+                None => std::io::Error::new(source.kind(), source.kind().to_string()),
+            };
+            Error::Io {
+                path: dir.join(file),
+                source,
+            }
+        }
+        e => e,
+    }
 }
 
 /// The `summary.md` of an export: what the folder holds and the structure of both Jacobians.

@@ -125,20 +125,41 @@ pub fn check_target(target: &Path) -> Result<()> {
     check_target_in(target, &parent)
 }
 
-fn check_target_in(target: &Path, parent: &Path) -> Result<()> {
-    // the first ancestor that exists must be a folder
-    let mut up = Some(parent);
+/// Checks that a folder could be created at `path`: the first of its ancestors that exists
+/// is a folder (not a file).
+///
+/// # Errors
+/// [`Error::Io`] naming `path` and the ancestor that is a file.
+pub fn check_parent(path: &Path) -> Result<()> {
+    let mut up = path.parent();
     while let Some(p) = up {
+        let p = if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        };
         if p.exists() {
             if !p.is_dir() {
                 return Err(io_err(
-                    target,
+                    path,
                     format!("its parent {} is a file, not a folder", p.display()),
                 ));
             }
             break;
         }
         up = p.parent();
+    }
+    Ok(())
+}
+
+fn check_target_in(target: &Path, parent: &Path) -> Result<()> {
+    let _ = parent;
+    check_parent(target)?;
+    if std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(io_err(
+            target,
+            "is a symbolic link; export to the folder itself",
+        ));
     }
     if target.exists() {
         if !target.is_dir() {
@@ -255,8 +276,9 @@ fn foreign_content(dir: &Path) -> Result<Option<String>> {
 }
 
 fn known_kind(problem_json: &Path) -> bool {
-    std::fs::read_to_string(problem_json)
+    crate::resources::read_text(problem_json)
         .ok()
+        .flatten()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|j| j.get("kind")?.as_str().map(|k| KINDS.contains(&k)))
         .unwrap_or(false)

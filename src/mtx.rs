@@ -57,6 +57,17 @@ pub enum Symmetry {
     SkewSymmetric,
 }
 
+impl Symmetry {
+    /// The banner's word: `general`, `symmetric`, `skew-symmetric`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Symmetry::General => "general",
+            Symmetry::Symmetric => "symmetric",
+            Symmetry::SkewSymmetric => "skew-symmetric",
+        }
+    }
+}
+
 /// The banner of a Matrix Market file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
@@ -197,8 +208,8 @@ pub fn read_matrix_from(mut reader: impl BufRead, path: &Path) -> Result<MtxMatr
             path,
             size_line_no,
             format!(
-                "a {:?} matrix must be square, found {rows}×{cols}",
-                header.symmetry
+                "a {} matrix must be square, found {rows}×{cols}",
+                header.symmetry.name()
             ),
         ));
     }
@@ -301,10 +312,10 @@ pub fn read_matrix_from(mut reader: impl BufRead, path: &Path) -> Result<MtxMatr
                 path,
                 n,
                 format!(
-                    "entry ({}, {}) is above the diagonal of a {:?} file",
+                    "entry ({}, {}) is above the diagonal of a {} file",
                     i + 1,
                     j + 1,
-                    header.symmetry
+                    header.symmetry.name()
                 ),
             ));
         }

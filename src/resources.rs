@@ -12,6 +12,59 @@
 //! and unknown (no refusal) where none of them can be read.
 
 use crate::{Error, Result};
+use std::io::Read;
+use std::path::Path;
+
+/// Largest text file (JSON: network files, `problem.json`) read into memory: 64 MiB, far
+/// above any real one (200,000 layers take 10 MB), so `/dev/zero` or a runaway file is an
+/// error, not an unbounded allocation.
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// Reads a text file of at most [`MAX_TEXT_BYTES`], without a leading UTF-8 byte-order mark.
+/// `Ok(None)` when the file does not exist.
+///
+/// # Errors
+/// [`Error::Io`] when it cannot be read; [`Error::Parse`] when it is larger or not UTF-8.
+pub fn read_text(path: &Path) -> Result<Option<String>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let mut bytes = Vec::new();
+    file.take(MAX_TEXT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    let parse = |message: String| Error::Parse {
+        path: path.to_path_buf(),
+        line: 0,
+        message,
+    };
+    if bytes.len() as u64 > MAX_TEXT_BYTES {
+        return Err(parse(format!(
+            "larger than {} MiB, not a file this tool reads",
+            MAX_TEXT_BYTES >> 20
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| parse("not UTF-8 text".into()))?;
+    Ok(Some(match text.strip_prefix('\u{feff}') {
+        Some(t) => t.to_string(),
+        None => text,
+    }))
+}
+
+/// [`read_text`] for a file that must exist.
+///
+/// # Errors
+/// As [`read_text`], and [`Error::Io`] (not found) when it does not exist.
+pub fn read_required_text(path: &Path) -> Result<String> {
+    read_text(path)?.ok_or_else(|| {
+        Error::io(
+            path,
+            std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory"),
+        )
+    })
+}
 
 /// The memory this process may still use, in bytes, and which limit that is; `None` when no
 /// limit can be read (then nothing is refused).

@@ -441,11 +441,8 @@ pub fn write_plot(samples: &[Sample], family: &str, path: &Path) -> Result<()> {
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            let tmp = tempfile::Builder::new()
-                .prefix(".plot.")
-                .suffix(".png")
-                .tempfile_in(dir)
-                .map_err(|e| Error::io(path, e))?;
+            let tmp =
+                crate::mtx::new_file_in(dir, ".plot.", ".png").map_err(|e| Error::io(path, e))?;
             {
                 let root = BitMapBackend::new(tmp.path(), (w, h)).into_drawing_area();
                 draw_curves(root, &f, &pts)

@@ -158,16 +158,24 @@ fn draw<DB: DrawingBackend>(
     }
     let (w, h) = (m + g.grid_cols as i32 * s, m + g.grid_rows as i32 * s);
     let red = RGBColor(220, 30, 30);
+    // one line per pixel position at most: thousands of block boundaries on a few hundred
+    // pixels would only repeat lines (and bloat an SVG)
+    let positions = |off: &[usize], n: usize, cells: usize| {
+        let mut p: Vec<i32> = off[1..off.len().saturating_sub(1)]
+            .iter()
+            .map(|&o| at(o, n, cells, geo))
+            .collect();
+        p.dedup();
+        p
+    };
     if let Some(rows) = blocks.rows {
-        for &o in &rows[1..rows.len().saturating_sub(1)] {
-            let y = at(o, g.rows, g.grid_rows, geo);
+        for y in positions(rows, g.rows, g.grid_rows) {
             root.draw(&PathElement::new(vec![(m, y), (w, y)], red))
                 .map_err(e)?;
         }
     }
     if let Some(cols) = blocks.cols {
-        for &o in &cols[1..cols.len().saturating_sub(1)] {
-            let x = at(o, g.cols, g.grid_cols, geo);
+        for x in positions(cols, g.cols, g.grid_cols) {
             root.draw(&PathElement::new(vec![(x, m), (x, h)], red))
                 .map_err(e)?;
         }

@@ -44,6 +44,8 @@ fn fixtures() -> tempfile::TempDir {
     )
     .unwrap();
     std::fs::write(p.join("afile"), "x").unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink("ex", p.join("link")).unwrap();
     let o = run_in(p, &["tridiagonal", "--n", "5", "--export", "ex"]);
     assert!(o.status.success());
     // the export with θ = 0: A(θ) = 0 is singular
@@ -93,6 +95,7 @@ fn status_2_unusable_command_lines() {
         (vec!["inspect", "m.mtx", "--spy", "a.jpg"], "--spy"),
         (vec!["inspect", "m.mtx", "--col-blocks", "3"], "--blocks"),
         (vec!["scaling", "--budget", "1e-10"], "--budget"),
+        (vec!["check", "mlp", "--target", "1,2"], "--target"),
         (vec!["mlp", "--train", "2000000000"], "--train"),
         // checks across flags, still before any file is read
         (vec!["mlp", "--target", "1,2"], "--target"),
@@ -104,6 +107,54 @@ fn status_2_unusable_command_lines() {
         (vec!["inspect", "missing.mtx", "--spy", "a.jpg"], "--spy"),
     ] {
         assert_exit(p, &args, 2, needle);
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn status_1_when_stdout_cannot_be_written_or_memory_runs_out() {
+    let d = fixtures();
+    let p = d.path();
+    for args in [
+        "tridiagonal --n 5",
+        "mlp --json",
+        "check mlp --layers 3,2,1",
+    ] {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(format!("exec \"$0\" {args} > /dev/full"))
+            .arg(env!("CARGO_BIN_EXE_adjoint"))
+            .current_dir(p)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("cannot write the output"), "{err}");
+    }
+    // an estimate that misses real usage still ends in one line, exit 1 (not an abort)
+    let layers: Vec<String> = (0..200_000)
+        .map(|i| format!(r#"{{"size": 1, "inputs": [{i}], "group": {i}}}"#))
+        .collect();
+    std::fs::write(
+        p.join("deep.json"),
+        format!(r#"{{"input": 1, "layers": [{}]}}"#, layers.join(",")),
+    )
+    .unwrap();
+    for limit in [60_000, 150_000] {
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "ulimit -v {limit} && exec \"$0\" mlp --network deep.json"
+            ))
+            .arg(env!("CARGO_BIN_EXE_adjoint"))
+            .current_dir(p)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "ulimit {limit}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains("memory"), "{err}");
     }
 }
 
@@ -135,6 +186,15 @@ fn status_1_files_data_and_resources() {
         ),
         // not enough memory
         (vec!["tridiagonal", "--n", "100000000000"], "memory"),
+        // a JSON input without end
+        (vec!["mlp", "--network", "/dev/zero"], "larger than 64 MiB"),
+        // an output folder under a file, found before the study runs
+        (vec!["scaling", "--out", "afile/sub"], "is a file"),
+        // an export target that is a link
+        (
+            vec!["tridiagonal", "--n", "5", "--export", "link"],
+            "symbolic link",
+        ),
         // a non-finite result
         (vec!["mlp", "--target", "1e300"], "not finite"),
         // a singular matrix for a forced solver

@@ -395,3 +395,27 @@ fn an_export_beyond_the_memory_limit_is_refused_in_one_line() {
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[cfg(unix)]
+#[test]
+fn symlinked_files_in_a_folder_are_read_and_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    assert!(run_in(d, &["tridiagonal", "--n", "5", "--export", "ex"])
+        .status
+        .success());
+    adjoint::mtx::write_vector(d.join("short.mtx"), &[1.0; 4], "").unwrap();
+    std::fs::remove_file(d.join("ex/c.mtx")).unwrap();
+    std::os::unix::fs::symlink(d.join("short.mtx"), d.join("ex/c.mtx")).unwrap();
+    let o = run_in(d, &["inspect", "ex"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("c.mtx"), "{err}");
+    // and messages name the symmetry as the banner does
+    let e = parse(b"%%MatrixMarket matrix coordinate real skew-symmetric\n2 3 0\n").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("a skew-symmetric matrix must be square"),
+        "{e}"
+    );
+}

@@ -1,6 +1,6 @@
-//! One rule for "singular" in every solver, `|p_k| ≤ tol · max_ij |a_ij|`, and no overflow in
-//! the tests themselves: scaling a matrix by a power of two changes no verdict and scales the
-//! solution exactly.
+//! One rule for "singular" in every solver, `|p_k| ≤ tol · max_j |p_j|` over the pivots, and
+//! no overflow in the tests themselves: scaling a matrix by a power of two changes no verdict
+//! and scales the solution exactly; unit triangular matrices are never singular.
 
 use adjoint::solve::{LdltSolver, LuSolver, Ordering, Solver, SolverKind, TriangularSolver};
 use adjoint::{dag::check_dag, Error};
@@ -93,7 +93,7 @@ fn entries_near_1e200_factor_like_entries_near_1() {
 
 #[test]
 fn every_solver_calls_a_nearly_singular_matrix_singular() {
-    // [[1, 1], [1, 1 + 2^-50]]: the second pivot 2^-50 ≈ 8.9e-16 ≤ 1e-14 · 1
+    // [[1, 1], [1, 1 + 2^-50]]: the pivots are 1 and 2^-50 ≈ 8.9e-16 ≤ 1e-14 · 1
     let a = csc(
         2,
         &[
@@ -108,7 +108,7 @@ fn every_solver_calls_a_nearly_singular_matrix_singular() {
             Err(Error::SingularPivot {
                 index, tolerance, ..
             }) => {
-                assert_eq!(tolerance, 1e-14 * (1.0 + 2f64.powi(-50)), "{name}");
+                assert_eq!(tolerance, 1e-14, "{name}");
                 assert!(index < 2, "{name}");
             }
             other => panic!("{name}: expected SingularPivot, got {other:?}"),
@@ -156,23 +156,37 @@ fn the_triangular_sweep_follows_the_same_rule() {
         let mut s = TriangularSolver::new(&pattern(m), r.order)?;
         s.factor(m, "L")
     };
-    // 1e-14 · max|a| = 2e-14
-    match check(&l(1.5e-14)) {
+    // 1e-14 · max |l_kk| = 1e-14
+    match check(&l(0.5e-14)) {
         Err(Error::SingularPivot {
             index, tolerance, ..
         }) => {
             assert_eq!(index, 1);
-            assert_eq!(tolerance, 2e-14);
+            assert_eq!(tolerance, 1e-14);
         }
         other => panic!("expected SingularPivot, got {other:?}"),
     }
-    check(&l(3e-14)).unwrap();
-    // scale-invariant: everything tiny is fine
+    check(&l(2e-14)).unwrap();
+    check(&l(0.0)).unwrap_err();
+    // scale-invariant: everything tiny is fine, everything huge keeps the verdict
     check(&scaled(&l(0.5), 2f64.powi(-1000))).unwrap();
     assert!(matches!(
-        check(&scaled(&l(1.5e-14), 2f64.powi(900))),
+        check(&scaled(&l(0.5e-14), 2f64.powi(900))),
         Err(Error::SingularPivot { index: 1, .. })
     ));
+    // a unit triangular matrix is never singular, however large its other entries (a
+    // network's L with huge weights)
+    let unit = csc(
+        3,
+        &[
+            (0, 0, 1.0),
+            (1, 0, 1e200),
+            (1, 1, 1.0),
+            (2, 1, -1e250),
+            (2, 2, 1.0),
+        ],
+    );
+    check(&unit).unwrap();
 }
 
 #[test]

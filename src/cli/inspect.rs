@@ -30,6 +30,23 @@ fn offsets(flag: &str, sizes: &str, n: usize) -> anyhow::Result<Vec<usize>> {
     Ok(off)
 }
 
+/// `[0, 4, 8]`, or its first entries and the count for a long list.
+fn shown_list(v: &[usize]) -> String {
+    if v.len() <= 8 {
+        format!("{v:?}")
+    } else {
+        format!(
+            "[{}, … ({} entries)]",
+            v[..4]
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            v.len()
+        )
+    }
+}
+
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("  {l}\n")).collect()
 }
@@ -69,10 +86,8 @@ fn inspect_matrix(
 /// or is not a JSON object is an error, never silently ignored.
 fn read_problem_json(dir: &Path) -> anyhow::Result<Option<serde_json::Value>> {
     let path = dir.join("problem.json");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(adjoint::Error::Io { path, source: e }.into()),
+    let Some(text) = adjoint::resources::read_text(&path)? else {
+        return Ok(None);
     };
     let json: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| adjoint::Error::Parse {
@@ -174,9 +189,10 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?
         .filter_map(|e| e.ok())
-        // regular files only: a FIFO or device named *.mtx would block or never end
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.path())
+        // regular files only (links followed): a FIFO or device named *.mtx would block or
+        // never end
+        .filter(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file()))
         .filter(|p| p.extension().is_some_and(|e| e == "mtx"))
         .collect();
     files.sort();
@@ -222,12 +238,20 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
     if let Some(n) = input {
         sizes.n_in = Some((n, "problem.json (the input size)".into()));
     }
-    if let (Some(off), Some((n, _))) = (&u_off, &sizes.n_u) {
-        if off.last() != Some(n) {
+    // recorded block offsets must increase from 0 to the sizes they split
+    for (key, off, n) in [
+        ("u_offsets", &u_off, sizes.n_u.as_ref().map(|s| s.0)),
+        ("theta_offsets", &t_off, sizes.n_theta.as_ref().map(|s| s.0)),
+    ] {
+        let Some(off) = off else { continue };
+        let increasing = off.first() == Some(&0) && off.windows(2).all(|w| w[0] < w[1]);
+        let ends = n.is_none_or(|n| off.last() == Some(&n));
+        if !increasing || !ends {
             bail!(
-                "{}: u_offsets end at {:?}, not at n_state = {n}",
+                "{}: {key} {} must increase from 0 to {}",
                 dir.join("problem.json").display(),
-                off.last()
+                shown_list(off),
+                n.map_or("the size".to_string(), |n| n.to_string())
             );
         }
     }

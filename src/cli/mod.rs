@@ -152,7 +152,7 @@ pub enum CheckTarget {
             default_value = "3.0",
             conflicts_with = "from",
             allow_hyphen_values = true,
-            value_parser = parse::target
+            value_parser = parse::scalar_target
         )]
         target: String,
         /// Regularization ρ ≥ 0.
@@ -269,8 +269,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Mlp(mut args)) => {
             args.path_given = std::env::args().any(|a| a == "--path" || a.starts_with("--path="));
             let exported_network = args.from.as_ref().filter(|dir| {
-                std::fs::read_to_string(dir.join("problem.json"))
+                adjoint::resources::read_text(&dir.join("problem.json"))
                     .ok()
+                    .flatten()
                     .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                     .is_some_and(|j| j.get("kind").and_then(|k| k.as_str()) == Some("network"))
             });

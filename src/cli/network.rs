@@ -33,10 +33,13 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
             .with_context(|| format!("export to {} failed", dir.display()))?;
     }
     if args.path == "fast" && args.path_given {
-        return Err(super::Usage(
-            "--path fast handles plain layer chains only; a network file uses the explicit engine (--path explicit)".into(),
-        )
-        .into());
+        let message = "--path fast handles plain layer chains only; a network uses the explicit engine (--path explicit)";
+        return Err(match path {
+            // the command line alone says so
+            Source::File(_) => super::Usage(message.into()).into(),
+            // an export folder's problem.json says so
+            Source::Export(dir) => anyhow::anyhow!("{}: {message}", dir.display()),
+        });
     }
     let mut defaults = Vec::new();
     let (net, mut theta) = match path {
@@ -53,7 +56,10 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
                     defaults.push(key);
                 }
             }
-            Network::random(&file, args.seed)?
+            Network::random(&file, args.seed).map_err(|e| match e {
+                adjoint::Error::OutOfMemory { .. } => anyhow::Error::from(e),
+                e => anyhow::anyhow!("{}: {e}", path.display()),
+            })?
         }
         Source::Export(dir) => Network::from_dir(dir)?,
     };

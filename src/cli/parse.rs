@@ -139,6 +139,15 @@ pub fn target(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
+/// `check mlp --target`: one finite number.
+pub fn scalar_target(s: &str) -> Result<String, String> {
+    let v = number::<f64>(s, "a number (check mlp takes one target value)")?;
+    if !v.is_finite() {
+        return Err(format!("{v} is not finite"));
+    }
+    Ok(s.to_string())
+}
+
 /// `--activation`.
 pub fn activation(s: &str) -> Result<String, String> {
     s.parse::<Activation>().map_err(|e| e.to_string())?;

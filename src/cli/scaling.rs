@@ -12,6 +12,7 @@ pub fn run(args: &ScalingArgs) -> anyhow::Result<()> {
     if args.out.exists() && !args.out.is_dir() {
         anyhow::bail!("{}: exists and is not a folder", args.out.display());
     }
+    adjoint::folder::check_parent(&args.out)?;
     let t = std::time::Instant::now();
     if !args.json {
         println!(

@@ -90,7 +90,7 @@ impl NetworkFile {
     /// [`Error::Io`] naming the path; [`Error::Parse`] with the line for malformed JSON,
     /// missing fields or unknown keys.
     pub fn read(path: &std::path::Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::resources::read_required_text(path)?;
         let parse = |line: usize, message: String| Error::Parse {
             path: path.to_path_buf(),
             line,
@@ -122,7 +122,8 @@ impl NetworkFile {
 }
 
 /// About 100 bytes per parameter and state entry (θ, both Jacobians with their index
-/// arrays, the solver, the vectors); computed in `f64`, so no size can overflow it.
+/// arrays, the solver, the vectors) and 2.5 kB per layer; computed in `f64`, so no size can
+/// overflow it.
 fn estimated_bytes(input: usize, layers: &[LayerSpec]) -> f64 {
     let size = |j: usize| {
         if j == 0 {
@@ -136,7 +137,9 @@ fn estimated_bytes(input: usize, layers: &[LayerSpec]) -> f64 {
         .map(|l| l.size as f64 * (l.inputs.iter().map(|&j| size(j)).sum::<f64>() + 1.0))
         .sum();
     let state: f64 = layers.iter().map(|l| l.size as f64).sum();
-    100.0 * (params + state + input as f64)
+    // plus the bookkeeping of each layer (its specification, offsets, block patterns, the
+    // layer-level DAG check, the block tables of a report): about 2.5 kB
+    100.0 * (params + state + input as f64) + 2500.0 * layers.len() as f64
 }
 
 /// A general layered network problem (see the module documentation).

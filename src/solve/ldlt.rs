@@ -13,8 +13,8 @@
 //! `0.0`. This wrapper therefore checks, on every factorization and in `O(nnz)`:
 //! finiteness (→ [`Error::NonFiniteEntry`]), exact symmetry of the values (→
 //! [`Error::NotSymmetric`], one sweep with a cursor per column), and after factorizing, every pivot
-//! `|d_k| ≤ tol · max_ij |a_ij|` (→ [`Error::SingularPivot`], with `k` mapped back to the
-//! caller's numbering). There is no pivoting: an indefinite matrix whose leading minors vanish
+//! `|d_k| ≤ tol · max_j |d_j|` (→ [`Error::SingularPivot`], with `k` mapped back to the
+//! caller's numbering; the rule of [`crate::solve`]). There is no pivoting: an indefinite matrix whose leading minors vanish
 //! is reported as singular even when it is not.
 //!
 //! The symbolic analysis (ordering, elimination tree, column counts) is done once per pattern;
@@ -236,7 +236,7 @@ impl LdltSolver {
         })
     }
 
-    /// Sets the relative pivot tolerance: a pivot with `|d_k| ≤ tol · max|a_ij|` is an error.
+    /// Sets the relative pivot tolerance: a pivot with `|d_k| ≤ tol · max_j |d_j|` is an error.
     pub fn set_pivot_tolerance(&mut self, tol: f64) {
         self.pivot_tolerance = tol;
     }
@@ -292,7 +292,7 @@ impl LdltSolver {
             self.valid = r.is_ok();
             return r;
         }
-        let max_abs = finite_max_abs(what, a)?;
+        finite_max_abs(what, a)?;
         check_values_symmetric(a, &mut self.cursor, what)?;
         self.valid = false;
         let factors = std::mem::replace(&mut self.factors, Factors::Lost);
@@ -325,30 +325,27 @@ impl LdltSolver {
             }
         };
         self.factors = factors;
-        let tolerance = self.pivot_tolerance * max_abs;
-        let (index, pivot) = match (&result, &self.factors) {
-            (Ok(()), Factors::Scalar(d)) => {
-                if d.is_nan() || d.abs() <= tolerance {
-                    (0, *d)
-                } else {
+        // the rule of crate::solve
+        let tol = self.pivot_tolerance;
+        let (index, pivot, tolerance) = match (&result, &self.factors) {
+            (Ok(()), Factors::Scalar(d)) => match super::singular_pivot(|_| *d, 1, tol) {
+                None => {
                     self.valid = true;
                     return Ok(());
                 }
-            }
+                Some(found) => found,
+            },
             (Ok(()), Factors::Numeric(numeric)) => {
-                match numeric
-                    .d()
-                    .iter()
-                    .position(|d| d.is_nan() || d.abs() <= tolerance)
-                {
+                let d = numeric.d();
+                match super::singular_pivot(|k| d[k], d.len(), tol) {
                     None => {
                         self.valid = true;
                         return Ok(());
                     }
-                    Some(k) => (k, numeric.d()[k]),
+                    Some(found) => found,
                 }
             }
-            (Err(sprs::errors::LinalgError::SingularMatrix(info)), _) => (info.index, 0.0),
+            (Err(sprs::errors::LinalgError::SingularMatrix(info)), _) => (info.index, 0.0, 0.0),
             (Err(e), _) => {
                 return Err(Error::invalid(
                     what,

@@ -12,7 +12,7 @@
 //! every solver of this crate shares (see [`crate::solve`]),
 //!
 //! ```text
-//!     singular  ⇔  |u_kk| ≤ tol · max_ij |a_ij|      (tol = 1e-14 by default)
+//!     singular  ⇔  |u_kk| ≤ tol · max_j |u_jj|      (tol = 1e-14 by default)
 //! ```
 //!
 //! reported as [`Error::SingularPivot`] at the original column of the pivot, and every solve
@@ -137,7 +137,8 @@ impl LuSolver {
         )
     }
 
-    /// Sets the relative pivot tolerance: a pivot with `|u_kk| ≤ tol · max|a_ij|` is an error.
+    /// Sets the relative pivot tolerance: a pivot with `|u_kk| ≤ tol · max_j |u_jj|` is an
+    /// error.
     pub fn set_pivot_tolerance(&mut self, tol: f64) {
         self.pivot_tolerance = tol;
     }
@@ -146,7 +147,7 @@ impl LuSolver {
     ///
     /// # Errors
     /// [`Error::NonFiniteEntry`]; [`Error::SingularPivot`] for a structurally singular matrix
-    /// or a pivot `|u_kk| ≤ tol · max|a_ij|` (at the pivot's original column).
+    /// or a pivot `|u_kk| ≤ tol · max_j |u_jj|` (at the pivot's original column).
     ///
     /// # Panics
     /// When `a` does not have the analyzed size and number of entries (a programming error).
@@ -159,7 +160,7 @@ impl LuSolver {
             "LuSolver::factor: matrix of another pattern"
         );
         self.valid = false;
-        let max_abs = crate::sparse::finite_max_abs(what, a)?;
+        crate::sparse::finite_max_abs(what, a)?;
         let (indptr, indices, _) = a.view().into_raw_storage();
         let symbolic = SymbolicSparseColMatRef::new_checked(self.n, self.n, indptr, None, indices);
         let mat = SparseColMatRef::new(symbolic, a.data());
@@ -191,14 +192,12 @@ impl LuSolver {
             }
         }
         // U's diagonal: faer stores the pivot of column k last in that column.
-        let tolerance = self.pivot_tolerance * max_abs;
         let u = self.numeric.u_factor_unsorted();
         let (ptr, val) = (u.col_ptr(), u.val());
-        for k in 0..self.n {
-            let pivot = val[ptr[k + 1] - 1];
-            if pivot.is_nan() || pivot.abs() <= tolerance {
-                return Err(singular(col_perm.arrays().0[k], pivot, tolerance));
-            }
+        if let Some((k, pivot, tolerance)) =
+            super::singular_pivot(|k| val[ptr[k + 1] - 1], self.n, self.pivot_tolerance)
+        {
+            return Err(singular(col_perm.arrays().0[k], pivot, tolerance));
         }
         self.valid = true;
         Ok(())

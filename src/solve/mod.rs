@@ -21,14 +21,17 @@
 //! `u_kk` of `LU`'s `U` — is singular when
 //!
 //! ```text
-//!     |p_k| ≤ tol · max_ij |a_ij|        tol = DEFAULT_PIVOT_TOLERANCE = 1e-14
+//!     |p_k| ≤ tol · max_j |p_j|          tol = DEFAULT_PIVOT_TOLERANCE = 1e-14
 //! ```
 //!
-//! (a NaN pivot too), reported as [`Error::SingularPivot`] with `k` in the matrix's own
-//! numbering. The test is scale-invariant: multiplying `A` by any power of two changes no
+//! (a zero or NaN pivot too), reported as [`Error::SingularPivot`] with `k` in the matrix's
+//! own numbering — the first zero or NaN pivot, or else the smallest one. The pivots of a triangular factor `T` bound its condition number from
+//! below, `κ(T) ≥ max_j |t_jj| / min_j |t_jj|`, so the rule says: the factorization shows
+//! `κ ≥ 1/tol`. It is scale-invariant — multiplying `A` by any power of two changes no
 //! verdict, and no factorization squares an entry (a matrix with entries near `10³⁰⁰` is
-//! factored as well as one near 1). A solve whose result still overflows is an
-//! [`Error::NumericallySingular`].
+//! factored as well as one near 1) — and a unit triangular matrix (a network's `L`) is never
+//! called singular, however large its other entries. A solve whose result still overflows is
+//! an [`Error::NumericallySingular`].
 //!
 //! `LDLᵀ` does not pivot, so it can meet a zero pivot on a nonsingular indefinite matrix
 //! (`[[0, 1], [1, 0]]`). Under [`SolverKind::Auto`] such a pivot, like asymmetric values,
@@ -48,8 +51,37 @@ use std::fmt;
 pub use ldlt::{amd_permutation, LdltSolver, Ordering};
 
 /// Default relative pivot tolerance `tol` of the singularity rule shared by every solver:
-/// a pivot with `|p_k| ≤ tol · max_ij |a_ij|` is singular.
+/// a pivot with `|p_k| ≤ tol · max_j |p_j|` is singular.
 pub const DEFAULT_PIVOT_TOLERANCE: f64 = 1e-14;
+
+/// The singularity rule every solver applies to its pivots `p_0 … p_{n−1}` (see the module
+/// documentation): `None` when none is singular; otherwise the pivot to report, with the
+/// tolerance — the first zero or NaN pivot (exact singularity; the pivots after it are
+/// meaningless), else the smallest, if `|p_min| ≤ tol · max_j |p_j|` over the finite pivots.
+pub(crate) fn singular_pivot(
+    pivot: impl Fn(usize) -> f64,
+    n: usize,
+    tol: f64,
+) -> Option<(usize, f64, f64)> {
+    let mut largest = 0.0f64;
+    let mut smallest = (usize::MAX, f64::INFINITY);
+    for k in 0..n {
+        let p = pivot(k);
+        if p == 0.0 || p.is_nan() {
+            let finite_max = (0..k).fold(0.0f64, |m, j| m.max(pivot(j).abs()));
+            return Some((k, p, tol * finite_max));
+        }
+        let a = p.abs();
+        if a.is_finite() {
+            largest = largest.max(a);
+        }
+        if a < smallest.1 {
+            smallest = (k, a);
+        }
+    }
+    let tolerance = tol * largest;
+    (n > 0 && smallest.1 <= tolerance).then(|| (smallest.0, pivot(smallest.0), tolerance))
+}
 pub use lu::LuSolver;
 pub use triangular::TriangularSolver;
 

@@ -204,11 +204,11 @@ impl TriangularSolver {
         Ok(solver)
     }
 
-    /// Checks the values of `a` (finite; no diagonal entry `|a_jj| ≤ tol · max_ij |a_ij|`,
+    /// Checks the values of `a` (finite; no diagonal entry `|a_jj| ≤ tol · max_k |a_kk|`,
     /// the rule every solver shares, see [`crate::solve`]), notes whether the diagonal is
     /// exactly the identity, and (for a non-natural order) refreshes the reordered values.
-    /// Nothing is factorized; one `O(nnz)` pass (two threads for large matrices) finds the
-    /// scale `max_ij |a_ij|` and any non-finite entry.
+    /// Nothing is factorized; one `O(nnz)` pass (two threads for large matrices) finds any
+    /// non-finite entry.
     ///
     /// # Errors
     /// [`Error::NonFiniteEntry`]; [`Error::SingularPivot`] for a diagonal entry at or below
@@ -229,7 +229,7 @@ impl TriangularSolver {
             "TriangularSolver::factor: matrix of another size"
         );
         self.valid = false;
-        let tolerance = self.pivot_tolerance * crate::sparse::finite_max_abs(what, a)?;
+        crate::sparse::finite_max_abs(what, a)?;
         let data = a.data();
         let diagonal = |k: usize| -> (usize, f64) {
             match &self.layout {
@@ -237,19 +237,18 @@ impl TriangularSolver {
                 Some(r) => (r.cols[k], data[r.src[k] + r.dpos[k]]),
             }
         };
-        let mut unit = true;
-        for k in 0..self.n {
-            let (j, v) = diagonal(k);
-            if v.abs() <= tolerance {
-                return Err(Error::SingularPivot {
-                    what: what.to_string(),
-                    index: j,
-                    pivot: v,
-                    tolerance,
-                });
-            }
-            unit &= v == 1.0;
+        // the rule of crate::solve, on the diagonal entries
+        if let Some((k, pivot, tolerance)) =
+            super::singular_pivot(|k| diagonal(k).1, self.n, self.pivot_tolerance)
+        {
+            return Err(Error::SingularPivot {
+                what: what.to_string(),
+                index: diagonal(k).0,
+                pivot,
+                tolerance,
+            });
         }
+        let unit = (0..self.n).all(|k| diagonal(k).1 == 1.0);
         if let Some(r) = &mut self.layout {
             for k in 0..self.n {
                 let (s, d) = (r.src[k], r.dpos[k]);
@@ -264,8 +263,8 @@ impl TriangularSolver {
         Ok(())
     }
 
-    /// Sets the relative pivot tolerance: a diagonal entry with `|a_jj| ≤ tol · max|a_ij|` is
-    /// an error.
+    /// Sets the relative pivot tolerance: a diagonal entry with `|a_jj| ≤ tol · max_k |a_kk|`
+    /// is an error.
     pub fn set_pivot_tolerance(&mut self, tol: f64) {
         self.pivot_tolerance = tol;
     }

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! (LAPACK's `dpttrf`, without its positive-definiteness requirement: pivots of either sign are
-//! accepted as long as `|d_k| > tol · max|a_ij|`.) A solve `A x = r` is one forward and one
+//! accepted as long as `|d_k| > tol · max_j |d_j|`, the rule of [`crate::solve`].) A solve `A x = r` is one forward and one
 //! backward recurrence,
 //!
 //! ```text
@@ -92,7 +92,7 @@ impl TridiagonalLdlt {
     ///
     /// # Errors
     /// [`Error::NonFiniteEntry`] for a NaN or infinite value; [`Error::NotSymmetric`] when
-    /// `a_{k+1,k} ≠ a_{k,k+1}`; [`Error::SingularPivot`] when `|d_k| ≤ tol · max|a_ij|`
+    /// `a_{k+1,k} ≠ a_{k,k+1}`; [`Error::SingularPivot`] when `|d_k| ≤ tol · max_j |d_j|`
     /// (the first such `k`).
     ///
     /// # Panics
@@ -109,15 +109,15 @@ impl TridiagonalLdlt {
         // One pass: the recurrence (serial, latency-bound) with the independent reductions
         // riding along; a wrong value is located afterwards, off the fast path.
         let (mut bad, mut asymmetric, mut nan_pivot) = (false, false, false);
-        let (mut max_abs, mut min_pivot) = (0.0f64, f64::INFINITY);
+        let (mut min_pivot, mut max_pivot) = (f64::INFINITY, 0.0f64);
         let mut d = v[0];
         let stream = n >= STREAMING_THRESHOLD;
         for (k, (inv, l)) in self.inv_d.iter_mut().zip(self.l.iter_mut()).enumerate() {
             let (a, s, t, next) = (v[3 * k], v[3 * k + 1], v[3 * k + 2], v[3 * k + 3]);
             bad |= !(a.is_finite() & s.is_finite() & t.is_finite());
             asymmetric |= s != t;
-            max_abs = max_abs.max(a.abs()).max(s.abs());
             min_pivot = min_pivot.min(d.abs());
+            max_pivot = max_pivot.max(d.abs());
             nan_pivot |= d.is_nan();
             // the chain d_k → d_{k+1} is a division, a product and a subtraction; 1/d_k is
             // computed beside it (the divider is pipelined). `l_k s_k` instead of `s_k²/d_k`:
@@ -135,8 +135,8 @@ impl TridiagonalLdlt {
         store_fence();
         let last = v[3 * n - 3];
         bad |= !last.is_finite();
-        max_abs = max_abs.max(last.abs());
         min_pivot = min_pivot.min(d.abs());
+        max_pivot = max_pivot.max(d.abs());
         nan_pivot |= d.is_nan();
         self.inv_d[n - 1] = 1.0 / d;
 
@@ -155,27 +155,27 @@ impl TridiagonalLdlt {
                 mirror: v[3 * k + 2],
             });
         }
-        let tolerance = pivot_tolerance * max_abs;
-        if nan_pivot || min_pivot <= tolerance {
-            // off the fast path: redo the recurrence to name the first small pivot exactly
+        if nan_pivot || min_pivot <= pivot_tolerance * max_pivot {
+            // off the fast path: redo the recurrence to find the pivot the rule names
+            let mut pivots = Vec::with_capacity(n);
             let mut d = v[0];
-            let mut first = (n - 1, d);
             for k in 0..n {
-                if d.is_nan() || d.abs() <= tolerance {
-                    first = (k, d);
-                    break;
-                }
+                pivots.push(d);
                 if k + 1 < n {
                     let s = v[3 * k + 1];
                     d = v[3 * k + 3] - (s / d) * s;
                 }
             }
-            return Err(Error::SingularPivot {
-                what: what.to_string(),
-                index: first.0,
-                pivot: first.1,
-                tolerance,
-            });
+            if let Some((index, pivot, tolerance)) =
+                super::singular_pivot(|k| pivots[k], n, pivot_tolerance)
+            {
+                return Err(Error::SingularPivot {
+                    what: what.to_string(),
+                    index,
+                    pivot,
+                    tolerance,
+                });
+            }
         }
         self.valid = true;
         Ok(())

@@ -61,7 +61,8 @@ impl Layout {
     /// The layout of layer sizes `[n_0, …, n_N]`.
     ///
     /// # Errors
-    /// [`Error::Invalid`] for fewer than two sizes or a size of zero.
+    /// [`Error::Invalid`] for fewer than two sizes, a size of zero, or sizes whose state or
+    /// parameter count overflows `usize`.
     pub fn new(layers: &[usize]) -> Result<Self> {
         if layers.len() < 2 {
             return Err(Error::invalid(
@@ -75,11 +76,25 @@ impl Layout {
                 format!("layer {k} has size 0 in {layers:?}"),
             ));
         }
-        let mut u_offsets = vec![0];
-        let mut theta_offsets = vec![0];
+        let mut u_offsets = vec![0usize];
+        let mut theta_offsets = vec![0usize];
+        let too_large = || {
+            Error::invalid(
+                "layers",
+                format!("the sizes {layers:?} give more state or parameters than can be indexed"),
+            )
+        };
         for w in layers.windows(2) {
-            u_offsets.push(u_offsets.last().unwrap() + w[1]);
-            theta_offsets.push(theta_offsets.last().unwrap() + w[1] * w[0] + w[1]);
+            let u = u_offsets[u_offsets.len() - 1]
+                .checked_add(w[1])
+                .ok_or_else(too_large)?;
+            let t = w[0]
+                .checked_add(1)
+                .and_then(|c| c.checked_mul(w[1]))
+                .and_then(|p| p.checked_add(theta_offsets[theta_offsets.len() - 1]))
+                .ok_or_else(too_large)?;
+            u_offsets.push(u);
+            theta_offsets.push(t);
         }
         Ok(Layout {
             layers: layers.to_vec(),
@@ -257,7 +272,7 @@ impl Mlp {
     pub fn from_dir(dir: &std::path::Path) -> Result<(Self, Vec<f64>)> {
         crate::export::check_kind(dir, "mlp")?;
         let path = dir.join("problem.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let text = crate::resources::read_required_text(&path)?;
         let parse = |message: String| Error::Parse {
             path: path.clone(),
             line: 0,
