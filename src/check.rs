@@ -489,3 +489,91 @@ pub fn forward_sensitivity_gradient(ws: &mut AdjointWorkspace) -> Result<Vec<f64
     debug_assert_eq!(g.len(), n_t);
     Ok(g)
 }
+
+/// How hand-written Jacobians compare with the ones [`crate::Derived`] derives from the same
+/// model, at one point (see [`compare_with_derived`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DerivedComparison {
+    /// Whether the hand-written pattern of `∂f/∂u` is exactly the detected one.
+    pub dfdu_same_pattern: bool,
+    /// Whether the hand-written pattern of `∂f/∂θ` is exactly the detected one.
+    pub dfdtheta_same_pattern: bool,
+    /// `max |hand − derived| / max(|hand|, |derived|)` over the stored entries of `∂f/∂u`
+    /// (`inf` when the patterns differ).
+    pub dfdu_difference: f64,
+    /// The same for `∂f/∂θ`.
+    pub dfdtheta_difference: f64,
+}
+
+impl DerivedComparison {
+    /// Same patterns, and every value within `tol` relative.
+    pub fn passes(&self, tol: f64) -> bool {
+        self.dfdu_same_pattern
+            && self.dfdtheta_same_pattern
+            && self.dfdu_difference <= tol
+            && self.dfdtheta_difference <= tol
+    }
+}
+
+/// Compares a problem's hand-written Jacobians (the fast path) with those derived from its
+/// model at `(u, θ)`: the patterns must be identical, and the values agree to rounding.
+///
+/// # Errors
+/// [`Error::Shape`] when the sizes differ; whatever the fills report.
+pub fn compare_with_derived<P: crate::Jacobians + ?Sized, M: crate::Model>(
+    hand: &P,
+    derived: &crate::Derived<M>,
+    u: &[f64],
+    theta: &[f64],
+) -> Result<DerivedComparison> {
+    use crate::{Jacobians, Problem};
+    if (hand.n_state(), hand.n_params()) != (derived.n_state(), derived.n_params()) {
+        return Err(Error::Shape {
+            what: "hand-written problem".into(),
+            expected: format!("n_u = {}, n_θ = {}", derived.n_state(), derived.n_params()),
+            found: format!("n_u = {}, n_θ = {}", hand.n_state(), hand.n_params()),
+        });
+    }
+    let compare = |ph: sprs::CsStructure,
+                   pd: &sprs::CsStructure,
+                   fill_h: &dyn Fn(&mut [f64]) -> Result<()>,
+                   fill_d: &dyn Fn(&mut [f64]) -> Result<()>|
+     -> Result<(bool, f64)> {
+        let same = ph.shape() == pd.shape()
+            && ph.indptr().to_proper().as_ref() == pd.indptr().to_proper().as_ref()
+            && ph.indices() == pd.indices();
+        if !same {
+            return Ok((false, f64::INFINITY));
+        }
+        let (mut a, mut b) = (vec![0.0; ph.nnz()], vec![0.0; pd.nnz()]);
+        fill_h(&mut a)?;
+        fill_d(&mut b)?;
+        let diff = a.iter().zip(&b).fold(0.0f64, |m, (x, y)| {
+            let scale = x.abs().max(y.abs());
+            if scale == 0.0 {
+                m
+            } else {
+                m.max((x - y).abs() / scale)
+            }
+        });
+        Ok((true, diff))
+    };
+    let (dfdu_same_pattern, dfdu_difference) = compare(
+        hand.dfdu_pattern(),
+        derived.dfdu_structure(),
+        &|v| hand.fill_dfdu(u, theta, v),
+        &|v| derived.fill_dfdu(u, theta, v),
+    )?;
+    let (dfdtheta_same_pattern, dfdtheta_difference) = compare(
+        hand.dfdtheta_pattern(),
+        derived.dfdtheta_structure(),
+        &|v| hand.fill_dfdtheta(u, theta, v),
+        &|v| derived.fill_dfdtheta(u, theta, v),
+    )?;
+    Ok(DerivedComparison {
+        dfdu_same_pattern,
+        dfdtheta_same_pattern,
+        dfdu_difference,
+        dfdtheta_difference,
+    })
+}

@@ -625,3 +625,94 @@ fn the_taped_objective_partials_match_an_independent_forward_mode() {
         Partial::Zero
     );
 }
+
+/// The reaction–diffusion Jacobians written by hand (the fast path a user may add), with an
+/// optional mistake: a missing sub-diagonal entry.
+struct HandJacobians {
+    n: usize,
+    drop_entry: bool,
+}
+
+impl adjoint::Problem for HandJacobians {
+    fn n_state(&self) -> usize {
+        self.n
+    }
+    fn n_params(&self) -> usize {
+        self.n
+    }
+}
+
+impl adjoint::Jacobians for HandJacobians {
+    fn dfdu_pattern(&self) -> sprs::CsStructure {
+        let n = self.n;
+        let mut indptr = vec![0];
+        let mut indices = Vec::new();
+        for j in 0..n {
+            for i in j.saturating_sub(1)..(j + 2).min(n) {
+                if !(self.drop_entry && j == 1 && i == 2) {
+                    indices.push(i);
+                }
+            }
+            indptr.push(indices.len());
+        }
+        let nnz = indices.len();
+        sprs::CsStructure::new_csc((n, n), indptr, indices, vec![(); nnz])
+    }
+    fn fill_dfdu(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> adjoint::Result<()> {
+        let n = self.n;
+        let h = 1.0 / (n as f64 + 1.0);
+        let mut k = 0;
+        for j in 0..n {
+            for i in j.saturating_sub(1)..(j + 2).min(n) {
+                if self.drop_entry && j == 1 && i == 2 {
+                    continue;
+                }
+                values[k] = if i == j {
+                    2.0 / (h * h) + 3.0 * theta[i] * u[i] * u[i]
+                } else {
+                    -1.0 / (h * h)
+                };
+                k += 1;
+            }
+        }
+        Ok(())
+    }
+    fn dfdtheta_pattern(&self) -> sprs::CsStructure {
+        let n = self.n;
+        sprs::CsStructure::new_csc((n, n), (0..=n).collect(), (0..n).collect(), vec![(); n])
+    }
+    fn fill_dfdtheta(&self, u: &[f64], _theta: &[f64], values: &mut [f64]) -> adjoint::Result<()> {
+        for (v, x) in values.iter_mut().zip(u) {
+            *v = x * x * x;
+        }
+        Ok(())
+    }
+    fn dfdu_depends_on_u(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn hand_written_jacobians_are_checked_against_the_derived_ones() {
+    use adjoint::check::compare_with_derived;
+    for n in [1, 2, 50] {
+        let derived = Derived::new(ReactionDiffusion { n }).unwrap();
+        let u = random_theta(n, 13, 0.0, 0.2);
+        let t = random_theta(n, 14, 0.5, 20.0);
+        let hand = HandJacobians {
+            n,
+            drop_entry: false,
+        };
+        let c = compare_with_derived(&hand, &derived, &u, &t).unwrap();
+        assert!(c.passes(1e-14), "n = {n}: {c:?}");
+        if n > 2 {
+            let wrong = HandJacobians {
+                n,
+                drop_entry: true,
+            };
+            let c = compare_with_derived(&wrong, &derived, &u, &t).unwrap();
+            assert!(!c.dfdu_same_pattern && c.dfdtheta_same_pattern, "{c:?}");
+            assert!(!c.passes(1e-14));
+        }
+    }
+}
