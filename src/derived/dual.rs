@@ -184,9 +184,13 @@ impl<const N: usize> Scalar for Dual<N> {
         match n {
             0 => Self::constant(1.0),
             1 => self,
+            // the value as f64 computes it (xⁿ⁻¹·x would give NaN for x = 0, n < 0)
             _ => {
-                let p = self.re.powi(n - 1);
-                self.chain(p * self.re, n as f64 * p)
+                let d = match n.checked_sub(1) {
+                    Some(m) => self.re.powi(m),
+                    None => self.re.powf(n as f64 - 1.0),
+                };
+                self.chain(self.re.powi(n), n as f64 * d)
             }
         }
     }
@@ -195,8 +199,7 @@ impl<const N: usize> Scalar for Dual<N> {
         if p == 0.0 {
             return Self::constant(1.0);
         }
-        let q = self.re.powf(p - 1.0);
-        self.chain(q * self.re, p * q)
+        self.chain(self.re.powf(p), p * self.re.powf(p - 1.0))
     }
     #[inline]
     fn sqrt(self) -> Self {

@@ -77,8 +77,8 @@ use tracer::Tracer;
 /// A problem `min L(u, θ) s.t. f(u, θ) = 0` written once, generically over the number type.
 ///
 /// Everything else — patterns, Jacobians, the state solve, the objective's partials — is
-/// derived by [`Derived`]. The residual must write every `f[i]` (the slice holds zeros of a
-/// previous evaluation on entry), and both functions must be deterministic.
+/// derived by [`Derived`]. The residual gets `f` filled with zeros and must write every
+/// `f[i]`; both functions must be deterministic.
 pub trait Model {
     /// `n_u`: the number of state variables (and of equations).
     fn n_state(&self) -> usize;
@@ -221,6 +221,8 @@ impl<const N: usize> DualBuf<N> {
             };
             halves(&mut self.u, u, !wrt_theta);
             halves(&mut self.t, theta, wrt_theta);
+            // the model writes every f[i]; it gets zeros, as the tracer did
+            self.f.fill(Dual::constant(0.0));
             model.residual(&self.u, &self.t, &mut self.f);
             // decompression in CSC order: entry (i, j) is (J s_c)_i for the color c of column j
             let f = &self.f;
@@ -358,9 +360,18 @@ fn pattern_from_rows(rows: &[Vec<u32>], n_cols: usize, offset: u32) -> CsStructu
     CsStructure::new_csc((n_rows, n_cols), count, indices, vec![(); nnz])
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // a panic in a model while holding the buffers leaves them valid to overwrite
-    m.lock().unwrap_or_else(|e| e.into_inner())
+/// Runs `f` on the buffers in `m`, or — when another evaluation of the same problem holds them
+/// (several workspaces evaluating one `Derived` on several threads) — on fresh ones made by
+/// `make`: evaluations never wait for each other, and a thread that rayon lets run another
+/// evaluation while it waits inside a fill can never deadlock on its own lock. Only such
+/// concurrent use allocates.
+fn with_buffers<T, R>(m: &Mutex<T>, make: impl FnOnce() -> T, f: impl FnOnce(&mut T) -> R) -> R {
+    match m.try_lock() {
+        Ok(mut guard) => f(&mut guard),
+        // a panic in a model while holding the buffers leaves them valid to overwrite
+        Err(std::sync::TryLockError::Poisoned(p)) => f(&mut p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => f(&mut make()),
+    }
 }
 
 impl<M: Model> Derived<M> {
@@ -618,15 +629,15 @@ impl<M: Model> Derived<M> {
     /// One reverse-mode evaluation of `L` at `(u, θ)`; `read` gets `L` and
     /// `[∂L/∂u; ∂L/∂θ]`.
     fn taped<R>(&self, u: &[f64], theta: &[f64], read: impl FnOnce(f64, &[f64]) -> R) -> R {
-        let mut w = lock(&self.objective);
-        let w = &mut *w;
         let n_u = self.n_u;
-        w.tape.gradient(
-            &[u, theta],
-            &mut w.inputs,
-            |x| self.model.objective(&x[..n_u], &x[n_u..]),
-            read,
-        )
+        with_buffers(&self.objective, ObjectiveWork::default, |w| {
+            w.tape.gradient(
+                &[u, theta],
+                &mut w.inputs,
+                |x| self.model.objective(&x[..n_u], &x[n_u..]),
+                read,
+            )
+        })
     }
 }
 
@@ -643,6 +654,7 @@ impl<M: Model> Residual for Derived<M> {
     fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()> {
         crate::error::check_vector("u", u, self.n_u)?;
         crate::error::check_vector("theta", theta, self.n_t)?;
+        f.fill(0.0);
         self.model.residual(u, theta, f);
         Ok(())
     }
@@ -688,7 +700,11 @@ impl<M: Model> Jacobians for Derived<M> {
 
     /// Compressed forward mode: `⌈colors / width⌉` residual evaluations on duals.
     fn fill_dfdu(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
-        lock(&self.jac_u).fill(&self.model, &self.dfdu_plan, false, u, theta, values);
+        with_buffers(
+            &self.jac_u,
+            || Buffers::new(self.dfdu_plan.width, self.n_u, self.n_t),
+            |b| b.fill(&self.model, &self.dfdu_plan, false, u, theta, values),
+        );
         Ok(())
     }
 
@@ -697,7 +713,11 @@ impl<M: Model> Jacobians for Derived<M> {
     }
 
     fn fill_dfdtheta(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
-        lock(&self.jac_t).fill(&self.model, &self.dfdtheta_plan, true, u, theta, values);
+        with_buffers(
+            &self.jac_t,
+            || Buffers::new(self.dfdtheta_plan.width, self.n_u, self.n_t),
+            |b| b.fill(&self.model, &self.dfdtheta_plan, true, u, theta, values),
+        );
         Ok(())
     }
 
@@ -719,8 +739,16 @@ impl<M: Model> StateSolve for Derived<M> {
             self.model.initial_state(theta, u);
             crate::error::check_finite("initial state u", u)?;
         }
-        let mut w = lock(&self.newton);
-        let steps = newton::solve(jacobian, u, &mut w, |x, f| self.model.residual(x, theta, f))?;
+        let steps = with_buffers(
+            &self.newton,
+            || NewtonWork::new(self.n_u),
+            |w| {
+                newton::solve(jacobian, u, w, self.linear_in_u, |x, f| {
+                    f.fill(0.0);
+                    self.model.residual(x, theta, f)
+                })
+            },
+        )?;
         jacobian.set_state_iterations(steps);
         Ok(())
     }

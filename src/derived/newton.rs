@@ -53,8 +53,16 @@ impl NewtonWork {
     }
 }
 
+/// `max |v_i|`, NaN when any entry is NaN (`f64::max` would drop it, and a residual that is
+/// NaN somewhere must never look small).
 fn norm_inf(v: &[f64]) -> f64 {
-    v.iter().fold(0.0f64, |m, x| m.max(x.abs()))
+    v.iter().fold(0.0f64, |m, x| {
+        if m.is_nan() || x.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x.abs())
+        }
+    })
 }
 
 /// `‖ |J| |u| + |f0| ‖∞`, or `‖f0‖∞ + ‖u‖∞` scaled by the largest entry when the matrix is
@@ -62,8 +70,9 @@ fn norm_inf(v: &[f64]) -> f64 {
 fn term_scale(jac: &dyn JacobianSolve, u: &[f64], f0: &[f64], scratch: &mut [f64]) -> f64 {
     match jac.jacobian() {
         Some(j) => {
+            // |f(0)| where it exists: a model may be undefined at u = 0 (ln u, 1/u)
             for (s, f) in scratch.iter_mut().zip(f0) {
-                *s = f.abs();
+                *s = if f.is_finite() { f.abs() } else { 0.0 };
             }
             for (col, &uj) in j.outer_iterator().zip(u) {
                 let a = uj.abs();
@@ -73,12 +82,20 @@ fn term_scale(jac: &dyn JacobianSolve, u: &[f64], f0: &[f64], scratch: &mut [f64
             }
             norm_inf(scratch)
         }
-        None => norm_inf(f0) + norm_inf(u),
+        None => {
+            let f0_max = f0
+                .iter()
+                .filter(|f| f.is_finite())
+                .fold(0.0f64, |m, f| m.max(f.abs()));
+            f0_max + norm_inf(u)
+        }
     }
 }
 
 /// Solves `f(u, θ) = 0` in place (see the module documentation); `residual(u, f)` writes
-/// `f(u, θ)`. Returns the number of Newton steps taken (0 when `u` already solves it).
+/// `f(u, θ)` (every entry: `f` holds zeros on entry). `linear`: `∂f/∂u` does not depend on
+/// `u`, so it is factored once. Returns the number of Newton steps taken (0 when `u` already
+/// solves it).
 ///
 /// # Errors
 /// [`Error::NotConverged`] (also for a Jacobian that becomes singular after a step); a
@@ -87,18 +104,22 @@ pub(crate) fn solve(
     jac: &mut dyn JacobianSolve,
     u: &mut [f64],
     w: &mut NewtonWork,
+    linear: bool,
     mut residual: impl FnMut(&[f64], &mut [f64]),
 ) -> Result<usize> {
     let eps = f64::EPSILON * STOPPING_FACTOR;
     residual(&w.zeros, &mut w.f0);
-    crate::error::check_finite("f(0, theta)", &w.f0)?;
     residual(u, &mut w.f);
     crate::error::check_finite("residual f(u, theta)", &w.f)?;
     let mut norm = norm_inf(&w.f);
     // after a step, a singular Jacobian means the iteration went astray (to a turning
     // point of f, say): the solve did not converge; at the start it is the model's
     let astray = |k: usize, norm: f64, e: Error| match e {
-        Error::SingularPivot { .. } | Error::NumericallySingular { .. } if k > 0 => {
+        Error::SingularPivot { .. }
+        | Error::NumericallySingular { .. }
+        | Error::NonFiniteEntry { .. }
+            if k > 0 =>
+        {
             Error::NotConverged {
                 iterations: k,
                 residual: norm,
@@ -107,7 +128,10 @@ pub(crate) fn solve(
         e => e,
     };
     for k in 0..MAX_ITERATIONS {
-        jac.factor_at(u).map_err(|e| astray(k, norm, e))?;
+        // ∂f/∂u of a model linear in u is the same at every iterate: factor it once
+        if k == 0 || !linear {
+            jac.factor_at(u).map_err(|e| astray(k, norm, e))?;
+        }
         let tol = eps * term_scale(jac, u, &w.f0, &mut w.trial);
         if norm <= tol {
             return Ok(k);

@@ -272,9 +272,13 @@ impl Scalar for Adjoint {
         match n {
             0 => Adjoint::constant(1.0),
             1 => self,
+            // the value as f64 computes it (xⁿ⁻¹·x would give NaN for x = 0, n < 0)
             _ => {
-                let p = self.value.powi(n - 1);
-                self.unary(p * self.value, n as f64 * p)
+                let d = match n.checked_sub(1) {
+                    Some(m) => self.value.powi(m),
+                    None => self.value.powf(n as f64 - 1.0),
+                };
+                self.unary(self.value.powi(n), n as f64 * d)
             }
         }
     }
@@ -282,8 +286,7 @@ impl Scalar for Adjoint {
         if p == 0.0 {
             return Adjoint::constant(1.0);
         }
-        let q = self.value.powf(p - 1.0);
-        self.unary(q * self.value, p * q)
+        self.unary(self.value.powf(p), p * self.value.powf(p - 1.0))
     }
     fn sqrt(self) -> Self {
         let s = self.value.sqrt();
