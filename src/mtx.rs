@@ -565,15 +565,7 @@ pub fn write_atomic_with(
             std::io::Error::other("is a folder, not a file"),
         ));
     }
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::io(
-            path,
-            std::io::Error::other(format!(
-                "its parent {} is a file, not a folder",
-                dir.display()
-            )),
-        ));
-    }
+    crate::folder::check_parent(path)?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

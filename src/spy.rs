@@ -211,15 +211,7 @@ pub fn check_spy_path(path: &Path) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    if dir.exists() && !dir.is_dir() {
-        return Err(Error::io(
-            path,
-            std::io::Error::other(format!(
-                "its parent {} is a file, not a folder",
-                dir.display()
-            )),
-        ));
-    }
+    crate::folder::check_parent(path)?;
     if !dir.is_dir() {
         return Err(Error::io(
             path,
