@@ -70,7 +70,7 @@ impl FolderWriter {
                 (p, n)
             }
         };
-        check_target_in(target, &parent)?;
+        check_target(target)?;
         std::fs::create_dir_all(&parent).map_err(|e| Error::io(&parent, e))?;
         remove_leftovers(&parent, &name);
         let tmp = tempdir_in(
@@ -117,14 +117,6 @@ impl FolderWriter {
 ///
 /// # Errors
 /// As [`FolderWriter::begin`].
-pub fn check_target(target: &Path) -> Result<()> {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    check_target_in(target, &parent)
-}
-
 /// Checks that a folder could be created at `path`: the first of its ancestors that exists
 /// is a folder (not a file).
 ///
@@ -152,8 +144,12 @@ pub fn check_parent(path: &Path) -> Result<()> {
     Ok(())
 }
 
-fn check_target_in(target: &Path, parent: &Path) -> Result<()> {
-    let _ = parent;
+/// Checks, before any work, that an export to `target` could be written: no ancestor is a
+/// file, `target` is not a link, and it is absent, an empty folder or an earlier export.
+///
+/// # Errors
+/// As [`FolderWriter::begin`].
+pub fn check_target(target: &Path) -> Result<()> {
     check_parent(target)?;
     if std::fs::symlink_metadata(target).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(io_err(

@@ -3,8 +3,9 @@
 
 use adjoint::dag::check_dag;
 use adjoint::solve::{Solver, SolverKind};
+use adjoint::sparse::pattern_of;
 use adjoint::Error;
-use sprs::{CsMat, CsStructure, TriMat};
+use sprs::{CsMat, TriMat};
 use std::process::Command;
 
 /// `n × n` with a unit diagonal and `(i + 1 mod n, i)`: the single ring 0 → 1 → … → n−1 → 0.
@@ -28,15 +29,6 @@ fn tridiagonal(n: usize) -> CsMat<f64> {
         }
     }
     t.to_csc()
-}
-
-fn pattern(m: &CsMat<f64>) -> CsStructure {
-    CsStructure::new_csc(
-        m.shape(),
-        m.indptr().to_proper().into_owned(),
-        m.indices().to_vec(),
-        vec![(); m.nnz()],
-    )
 }
 
 /// Every consecutive pair of `nodes` (and the last back to the first) is an edge `j → i`,
@@ -94,7 +86,7 @@ fn the_million_tridiagonal_pattern_has_a_two_cycle() {
 fn forced_and_automatic_solvers_on_large_cyclic_patterns() {
     // a forced triangular solver on a large cyclic pattern is a clean refusal
     let m = tridiagonal(200_000);
-    match Solver::analyze(&pattern(&m), SolverKind::Triangular) {
+    match Solver::analyze(&pattern_of(&m), SolverKind::Triangular) {
         Err(Error::SolverNotApplicable { solver, reason }) => {
             assert_eq!(solver, "triangular");
             assert!(reason.contains("cycle: 0 → 1 → 0"), "{reason}");
@@ -103,7 +95,7 @@ fn forced_and_automatic_solvers_on_large_cyclic_patterns() {
     }
     // neither symmetric nor a DAG: Auto walks the graph and takes LU
     let m = ring(100_000);
-    let mut s = Solver::analyze(&pattern(&m), SolverKind::Auto).unwrap();
+    let mut s = Solver::analyze(&pattern_of(&m), SolverKind::Auto).unwrap();
     assert_eq!(s.name(), "lu");
     s.factor(&m, "ring").unwrap();
     let mut x = vec![1.0; m.rows()];

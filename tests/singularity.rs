@@ -3,8 +3,9 @@
 //! and scales the solution exactly; unit triangular matrices are never singular.
 
 use adjoint::solve::{LdltSolver, LuSolver, Ordering, Solver, SolverKind, TriangularSolver};
+use adjoint::sparse::pattern_of;
 use adjoint::{dag::check_dag, Error};
-use sprs::{CsMat, CsStructure, TriMat};
+use sprs::{CsMat, TriMat};
 
 fn csc(n: usize, entries: &[(usize, usize, f64)]) -> CsMat<f64> {
     let mut t = TriMat::new((n, n));
@@ -12,15 +13,6 @@ fn csc(n: usize, entries: &[(usize, usize, f64)]) -> CsMat<f64> {
         t.add_triplet(i, j, v);
     }
     t.to_csc()
-}
-
-fn pattern(m: &CsMat<f64>) -> CsStructure {
-    CsStructure::new_csc(
-        m.shape(),
-        m.indptr().to_proper().into_owned(),
-        m.indices().to_vec(),
-        vec![(); m.nnz()],
-    )
 }
 
 fn scaled(m: &CsMat<f64>, s: f64) -> CsMat<f64> {
@@ -43,7 +35,7 @@ fn tridiagonal5() -> CsMat<f64> {
 
 /// Solves `A x = b` with every solver that applies, by name.
 fn solve_all(a: &CsMat<f64>, b: &[f64]) -> Vec<(&'static str, adjoint::Result<Vec<f64>>)> {
-    let p = pattern(a);
+    let p = pattern_of(a);
     let mut out = Vec::new();
     let mut run = |name: &'static str, f: &mut dyn FnMut(&mut [f64]) -> adjoint::Result<()>| {
         let mut x = b.to_vec();
@@ -153,7 +145,7 @@ fn the_triangular_sweep_follows_the_same_rule() {
     };
     let check = |m: &CsMat<f64>| -> adjoint::Result<()> {
         let r = check_dag(m.view(), None)?;
-        let mut s = TriangularSolver::new(&pattern(m), r.order)?;
+        let mut s = TriangularSolver::new(&pattern_of(m), r.order)?;
         s.factor(m, "L")
     };
     // 1e-14 · max |l_kk| = 1e-14
@@ -192,7 +184,7 @@ fn the_triangular_sweep_follows_the_same_rule() {
 #[test]
 fn auto_switches_to_lu_when_ldlt_meets_a_zero_pivot() {
     let a = csc(2, &[(1, 0, 1.0), (0, 1, 1.0)]);
-    let mut auto = Solver::analyze(&pattern(&a), SolverKind::Auto).unwrap();
+    let mut auto = Solver::analyze(&pattern_of(&a), SolverKind::Auto).unwrap();
     assert_eq!(auto.name(), "ldlt");
     assert_eq!(auto.fallback(), None);
     auto.factor(&a, "A").unwrap();
@@ -203,14 +195,14 @@ fn auto_switches_to_lu_when_ldlt_meets_a_zero_pivot() {
     auto.solve_in_place(&a, &mut x).unwrap();
     assert_eq!(x, vec![3.0, 2.0]);
     // a forced LDLᵀ reports the pivot instead
-    let mut ldlt = Solver::analyze(&pattern(&a), SolverKind::Ldlt).unwrap();
+    let mut ldlt = Solver::analyze(&pattern_of(&a), SolverKind::Ldlt).unwrap();
     assert!(matches!(
         ldlt.factor(&a, "A"),
         Err(Error::SingularPivot { index: 0, .. })
     ));
     // a matrix singular for LU too is reported as singular, not solved
     let s = csc(2, &[(0, 0, 1.0), (1, 0, 1.0), (0, 1, 1.0), (1, 1, 1.0)]);
-    let mut auto = Solver::analyze(&pattern(&s), SolverKind::Auto).unwrap();
+    let mut auto = Solver::analyze(&pattern_of(&s), SolverKind::Auto).unwrap();
     assert!(matches!(
         auto.factor(&s, "A"),
         Err(Error::SingularPivot { .. })

@@ -169,15 +169,6 @@ fn triangular_for(pattern: &CsStructure) -> Result<TriangularSolver> {
     TriangularSolver::new(pattern, report.order)
 }
 
-fn pattern_of(a: &CsMat<f64>) -> CsStructure {
-    CsStructure::new_csc(
-        a.shape(),
-        a.indptr().to_proper().into_owned(),
-        a.indices().to_vec(),
-        vec![(); a.nnz()],
-    )
-}
-
 impl Solver {
     /// Chooses (for [`SolverKind::Auto`]) and analyzes a solver for `pattern`.
     ///
@@ -245,7 +236,8 @@ impl Solver {
             {
                 // chosen from a symmetric pattern, but the values are not symmetric, or LDLᵀ
                 // (which does not pivot) met a small pivot: LU, which pivots, instead
-                self.backend = Backend::Lu(Box::new(LuSolver::analyze(&pattern_of(a))?));
+                self.backend =
+                    Backend::Lu(Box::new(LuSolver::analyze(&crate::sparse::pattern_of(a))?));
                 self.fallback = Some(format!("LDLᵀ gave up ({e}); switched to LU"));
                 self.factor(a, what)
             }

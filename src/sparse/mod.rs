@@ -121,6 +121,22 @@ pub fn zeros_from(pattern: CsStructure, what: &str) -> Result<CsMat<f64>> {
     Ok(CsMat::new_csc(shape, indptr, indices, vec![0.0; nnz]))
 }
 
+/// The pattern of a CSC matrix (its structure without the values), for the solvers'
+/// `analyze` and [`crate::Jacobians`] patterns.
+///
+/// # Panics
+/// When `a` is not CSC (a programming error).
+#[track_caller]
+pub fn pattern_of(a: &CsMat<f64>) -> CsStructure {
+    assert!(a.is_csc(), "pattern_of expects CSC storage");
+    CsStructure::new_csc(
+        a.shape(),
+        a.indptr().to_proper().into_owned(),
+        a.indices().to_vec(),
+        vec![(); a.nnz()],
+    )
+}
+
 /// Checks that every stored value is finite; the error names the first bad entry.
 pub fn check_matrix_finite(what: &str, m: &CsMat<f64>) -> Result<()> {
     if !m.data().iter().fold(false, |bad, v| bad | !v.is_finite()) {
