@@ -112,11 +112,6 @@ impl FolderWriter {
     }
 }
 
-/// Checks, before any work, that an export to `target` could be written: its parent is not a
-/// file, and `target` is absent, an empty folder or an earlier export.
-///
-/// # Errors
-/// As [`FolderWriter::begin`].
 /// Checks that a folder could be created at `path`: the first of its ancestors that exists
 /// is a folder (not a file).
 ///
