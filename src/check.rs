@@ -1,8 +1,9 @@
 //! Verification tools: are the hand-assembled partials right, and is the gradient right?
 //!
 //! - [`check_partials`]: compares the assembled `∂f/∂u`, `∂f/∂θ`, `(∂L/∂u)ᵀ`, `(∂L/∂θ)ᵀ`
-//!   column by column against a reference — forward-mode dual numbers when the problem
-//!   implements [`DualProblem`] ([`Reference::Dual`], exact to rounding), central finite
+//!   column by column against a reference — forward-mode dual numbers (num-dual's, not the
+//!   library's own) on the problem's [`Model`](crate::Model) when it has one ([`AsModel`];
+//!   [`Reference::Dual`], exact to rounding), central finite
 //!   differences of [`Residual`] and [`Objective`](crate::problem::Objective) otherwise ([`Reference::FiniteDifferences`]).
 //!   It reports the worst entries and every entry that is nonzero in the reference but missing
 //!   from the assembled pattern.
@@ -13,17 +14,11 @@
 //!   solve per parameter with the same factorization — the `O(n_u n_θ)` route the adjoint
 //!   method avoids, kept as an independent check.
 
+use crate::derived::AsModel;
 use crate::problem::{AdjointProblem, Residual};
+use crate::Model;
 use crate::{AdjointWorkspace, Error, Result, SolverKind};
-use num_dual::{Dual64, DualNum};
-
-/// A problem whose residual and objective can be evaluated on dual numbers.
-pub trait DualProblem: crate::Problem {
-    /// `f(u, θ)` on any dual-number type, into `f` (length `n_u`).
-    fn residual_dual<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D], f: &mut [D]);
-    /// `L(u, θ)` on any dual-number type.
-    fn objective_dual_at<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D]) -> D;
-}
+use num_dual::Dual64;
 
 /// Which reference [`check_partials`] used.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -193,13 +188,13 @@ trait ColumnReference {
     fn column(&self, wrt_theta: bool, k: usize, df: &mut [f64]) -> Result<f64>;
 }
 
-struct DualRef<'a, P> {
-    p: &'a P,
+struct DualRef<'a, M> {
+    model: &'a M,
     u: &'a [f64],
     theta: &'a [f64],
 }
 
-impl<P: DualProblem> ColumnReference for DualRef<'_, P> {
+impl<M: Model> ColumnReference for DualRef<'_, M> {
     fn column(&self, wrt_theta: bool, k: usize, df: &mut [f64]) -> Result<f64> {
         let seed = |v: &[f64], on: bool| -> Vec<Dual64> {
             v.iter()
@@ -209,11 +204,11 @@ impl<P: DualProblem> ColumnReference for DualRef<'_, P> {
         };
         let (u, t) = (seed(self.u, !wrt_theta), seed(self.theta, wrt_theta));
         let mut f = vec![Dual64::from(0.0); self.u.len()];
-        self.p.residual_dual(&u, &t, &mut f);
+        self.model.residual(&u, &t, &mut f);
         for (d, fi) in df.iter_mut().zip(&f) {
             *d = fi.eps;
         }
-        Ok(self.p.objective_dual_at(&u, &t).eps)
+        Ok(self.model.objective(&u, &t).eps)
     }
 }
 
@@ -294,14 +289,15 @@ fn compare<R: ColumnReference>(
     Ok(report)
 }
 
-/// Checks the assembled partials of `problem` at `θ` (at its state `u(θ)`) against dual numbers.
+/// Checks the assembled partials of `problem` at `θ` (at its state `u(θ)`) against dual
+/// numbers run through its [`Model`].
 ///
 /// # Errors
 /// Whatever evaluating the problem reports.
 ///
 /// # Complexity
 /// `n_u + n_θ` residual evaluations on dual numbers.
-pub fn check_partials<P: AdjointProblem + DualProblem>(
+pub fn check_partials<P: AdjointProblem + AsModel>(
     problem: &P,
     theta: &[f64],
 ) -> Result<PartialsReport> {
@@ -311,7 +307,7 @@ pub fn check_partials<P: AdjointProblem + DualProblem>(
     compare(
         &ws,
         &DualRef {
-            p: problem,
+            model: &problem.model(),
             u: &u,
             theta,
         },
@@ -503,6 +499,9 @@ pub struct DerivedComparison {
     pub dfdu_difference: f64,
     /// The same for `∂f/∂θ`.
     pub dfdtheta_difference: f64,
+    /// The same for `L`, `(∂L/∂u)ᵀ` and `(∂L/∂θ)ᵀ` (hand-written objective against the
+    /// model's, differentiated by reverse mode): the largest of the three.
+    pub objective_difference: f64,
 }
 
 impl DerivedComparison {
@@ -512,15 +511,17 @@ impl DerivedComparison {
             && self.dfdtheta_same_pattern
             && self.dfdu_difference <= tol
             && self.dfdtheta_difference <= tol
+            && self.objective_difference <= tol
     }
 }
 
-/// Compares a problem's hand-written Jacobians (the fast path) with those derived from its
-/// model at `(u, θ)`: the patterns must be identical, and the values agree to rounding.
+/// Compares a problem's hand-written Jacobians and objective partials (the fast path) with
+/// those derived from its model at `(u, θ)`: the patterns must be identical, and the values
+/// agree to rounding.
 ///
 /// # Errors
 /// [`Error::Shape`] when the sizes differ; whatever the fills report.
-pub fn compare_with_derived<P: crate::Jacobians + ?Sized, M: crate::Model>(
+pub fn compare_with_derived<P: crate::Jacobians + crate::Objective + ?Sized, M: crate::Model>(
     hand: &P,
     derived: &crate::Derived<M>,
     u: &[f64],
@@ -548,15 +549,7 @@ pub fn compare_with_derived<P: crate::Jacobians + ?Sized, M: crate::Model>(
         let (mut a, mut b) = (vec![0.0; ph.nnz()], vec![0.0; pd.nnz()]);
         fill_h(&mut a)?;
         fill_d(&mut b)?;
-        let diff = a.iter().zip(&b).fold(0.0f64, |m, (x, y)| {
-            let scale = x.abs().max(y.abs());
-            if scale == 0.0 {
-                m
-            } else {
-                m.max((x - y).abs() / scale)
-            }
-        });
-        Ok((true, diff))
+        Ok((true, max_relative_difference(&a, &b)))
     };
     let (dfdu_same_pattern, dfdu_difference) = compare(
         hand.dfdu_pattern(),
@@ -570,10 +563,41 @@ pub fn compare_with_derived<P: crate::Jacobians + ?Sized, M: crate::Model>(
         &|v| hand.fill_dfdtheta(u, theta, v),
         &|v| derived.fill_dfdtheta(u, theta, v),
     )?;
+    let by_hand = objective_partials(hand, u, theta)?;
+    let derived_partials = objective_partials(derived, u, theta)?;
     Ok(DerivedComparison {
         dfdu_same_pattern,
         dfdtheta_same_pattern,
         dfdu_difference,
         dfdtheta_difference,
+        objective_difference: max_relative_difference(&by_hand, &derived_partials),
+    })
+}
+
+/// `[L; (∂L/∂u)ᵀ; (∂L/∂θ)ᵀ]` at `(u, θ)`, zeros for a [`Partial::Zero`](crate::Partial::Zero).
+fn objective_partials<O: crate::Objective + ?Sized>(
+    o: &O,
+    u: &[f64],
+    theta: &[f64],
+) -> Result<Vec<f64>> {
+    let mut out = vec![0.0; 1 + u.len() + theta.len()];
+    let (l, rest) = out.split_at_mut(1);
+    let (du, dt) = rest.split_at_mut(u.len());
+    l[0] = o.objective_with_partial_u(u, theta, du)?;
+    if o.objective_partial_theta(u, theta, dt)? == crate::Partial::Zero {
+        dt.fill(0.0);
+    }
+    Ok(out)
+}
+
+/// `max_k |a_k − b_k| / max(|a_k|, |b_k|)` (0 where both are 0).
+fn max_relative_difference(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).fold(0.0f64, |m, (x, y)| {
+        let scale = x.abs().max(y.abs());
+        if scale == 0.0 {
+            m
+        } else {
+            m.max((x - y).abs() / scale)
+        }
     })
 }

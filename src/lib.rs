@@ -63,6 +63,7 @@ pub mod folder;
 pub mod inspect;
 pub mod kernels;
 pub mod mtx;
+pub mod objectives;
 pub mod parallel;
 pub mod problem;
 pub mod problems;
@@ -75,7 +76,7 @@ pub mod spy;
 pub mod structured;
 
 pub use crate::adjoint::{gradient, AdjointWorkspace, Timings};
-pub use crate::derived::{scalar::Scalar, Coloring, Derived, Model, Patterns};
+pub use crate::derived::{scalar::Scalar, AsModel, Coloring, Derived, Model, Patterns};
 pub use crate::error::{Error, Result};
 pub use crate::problem::{
     AdjointProblem, JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve,

@@ -3,8 +3,7 @@
 //! with the adjoint.
 
 use adjoint::check::{
-    check_partials, check_partials_fd, forward_sensitivity_gradient, taylor_test, DualProblem,
-    Reference,
+    check_partials, check_partials_fd, forward_sensitivity_gradient, taylor_test, Reference,
 };
 use adjoint::problems::mlp::{Activation, Mlp, Target};
 use adjoint::problems::tridiagonal::Tridiagonal;
@@ -136,21 +135,10 @@ impl StateSolve for Broken {
         Ok(())
     }
 }
-impl DualProblem for Broken {
-    fn residual_dual<D: num_dual::DualNum<Primitive = f64> + Copy>(
-        &self,
-        u: &[D],
-        theta: &[D],
-        f: &mut [D],
-    ) {
-        self.inner.residual_dual(u, theta, f)
-    }
-    fn objective_dual_at<D: num_dual::DualNum<Primitive = f64> + Copy>(
-        &self,
-        u: &[D],
-        theta: &[D],
-    ) -> D {
-        self.inner.objective_dual_at(u, theta)
+impl adjoint::AsModel for Broken {
+    type Model<'a> = adjoint::problems::tridiagonal::TridiagonalModel<'a>;
+    fn model(&self) -> Self::Model<'_> {
+        self.inner.model()
     }
 }
 

@@ -3,18 +3,22 @@
 
 use super::{CheckArgs, CheckOpts, CheckTarget};
 use adjoint::check::{
-    check_partials, check_partials_fd, forward_sensitivity_gradient, taylor_test, DualProblem,
-    PartialsReport,
+    check_partials, check_partials_fd, compare_with_derived, forward_sensitivity_gradient,
+    taylor_test, PartialsReport,
 };
 use adjoint::problems::mlp::{Activation, Mlp, Target};
 use adjoint::problems::tridiagonal::Tridiagonal;
-use adjoint::{AdjointProblem, AdjointWorkspace, Residual, SolverKind};
+use adjoint::{AdjointProblem, AdjointWorkspace, AsModel, Derived, Residual, SolverKind};
 use anyhow::{bail, Context};
 use serde_json::json;
 
 /// Largest `n_u + n_θ` the column-by-column check accepts (each column costs one residual
 /// evaluation, so the check is quadratic in the problem size).
 const MAX_COLUMNS: usize = 200_000;
+
+/// Largest relative difference between the hand-written Jacobians and objective partials
+/// and those derived from the model (both are exact to rounding; the tests hold 1e-14).
+const DERIVED_TOLERANCE: f64 = 1e-12;
 
 fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
     let d = adjoint::sparse::distance2(a, b);
@@ -26,7 +30,7 @@ fn rel_diff(a: &[f64], b: &[f64]) -> f64 {
     }
 }
 
-fn run_checks<P: AdjointProblem + Residual + DualProblem>(
+fn run_checks<P: AdjointProblem + Residual + AsModel>(
     name: &str,
     p: &P,
     theta: &[f64],
@@ -54,8 +58,11 @@ fn run_checks<P: AdjointProblem + Residual + DualProblem>(
     let mut ws = AdjointWorkspace::new(p, SolverKind::Auto)?;
     ws.evaluate(p, theta)?;
     let sensitivity = rel_diff(&forward_sensitivity_gradient(&mut ws)?, ws.gradient());
+    // the hand-written fast path against the Jacobians derived from the problem's model
+    let derived = compare_with_derived(p, &Derived::new(p.model())?, ws.u(), theta)?;
+    let derived_ok = derived.passes(DERIVED_TOLERANCE);
     let elapsed = t.elapsed().as_secs_f64();
-    let ok = partials.passes() && taylor.passes() && sensitivity <= 1e-10;
+    let ok = partials.passes() && taylor.passes() && sensitivity <= 1e-10 && derived_ok;
     if opts.json {
         let entry = |m: &adjoint::check::Mismatch| json!({"row": m.row, "col": m.col, "assembled": m.assembled, "reference": m.reference, "error": m.error});
         let part = |c: &adjoint::check::ComparedPart| {
@@ -81,6 +88,14 @@ fn run_checks<P: AdjointProblem + Residual + DualProblem>(
                 },
                 "taylor": {"steps": taylor.steps, "remainders": taylor.remainders, "orders": taylor.orders, "passes": taylor.passes()},
                 "forward_sensitivity_relative_difference": sensitivity,
+                "derived": {
+                    "same_patterns": derived.dfdu_same_pattern && derived.dfdtheta_same_pattern,
+                    "dfdu_difference": derived.dfdu_difference,
+                    "dfdtheta_difference": derived.dfdtheta_difference,
+                    "objective_difference": derived.objective_difference,
+                    "tolerance": DERIVED_TOLERANCE,
+                    "passes": derived_ok,
+                },
                 "passes": ok,
                 "seconds": elapsed,
             })
@@ -114,6 +129,19 @@ fn run_checks<P: AdjointProblem + Residual + DualProblem>(
         println!(
             "  forward sensitivities du/dθ = −(∂f/∂u)⁻¹ ∂f/∂θ vs adjoint: relative difference {sensitivity:.1e} — {}",
             if sensitivity <= 1e-10 { "ok" } else { "FAILED" }
+        );
+        let worst = derived
+            .dfdu_difference
+            .max(derived.dfdtheta_difference)
+            .max(derived.objective_difference);
+        println!(
+            "  hand-written vs derived from the model: {}, max relative difference {worst:.1e} — {}",
+            if derived.dfdu_same_pattern && derived.dfdtheta_same_pattern {
+                "patterns identical"
+            } else {
+                "patterns DIFFER"
+            },
+            if derived_ok { "ok" } else { "FAILED" }
         );
         println!(
             "  {} in {elapsed:.3} s",

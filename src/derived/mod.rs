@@ -105,6 +105,18 @@ pub trait Model {
     }
 }
 
+/// A problem that can be written as a [`Model`]: the built-in problems, whose residual and
+/// objective are written once as a model while their hand-written Jacobians stay as the fast
+/// path. Generic tools (the verification toolkit, [`Derived`]) reach the model through it.
+pub trait AsModel {
+    /// The model type, borrowing the problem.
+    type Model<'a>: Model + Sync
+    where
+        Self: 'a;
+    /// The problem's residual and objective as a [`Model`].
+    fn model(&self) -> Self::Model<'_>;
+}
+
 /// The column colorings of a [`Derived`] problem: how many compressed evaluations its
 /// Jacobians cost, against the lower bound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

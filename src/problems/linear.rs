@@ -12,10 +12,12 @@
 //! scatters values. [`ParamLinear::tridiagonal`] builds the seed's problem this way;
 //! [`Tridiagonal`](super::tridiagonal::Tridiagonal) is the same problem without index arrays.
 
+use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
+use crate::objectives::{Functional, SquaredLinear};
 use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::sparse::SlotMap;
-use crate::{Error, Result};
+use crate::{Error, Result, Scalar};
 use sprs::{CsMat, CsStructure};
 
 /// `min (cᵀu)²` subject to `(A₀ + Σ_k θ_k E_k) u = b`.
@@ -29,7 +31,7 @@ pub struct ParamLinear {
     a_slots: SlotMap,
     dtheta_slots: SlotMap,
     b: Vec<f64>,
-    c: Vec<f64>,
+    objective: SquaredLinear,
 }
 
 fn triplets(m: &CsMat<f64>, what: &str, n: usize) -> Result<Vec<(usize, usize, f64)>> {
@@ -82,7 +84,7 @@ impl ParamLinear {
             a_slots,
             dtheta_slots,
             b,
-            c,
+            objective: SquaredLinear::new(c),
         })
     }
 
@@ -111,6 +113,16 @@ impl ParamLinear {
     fn term(&self, k: usize) -> &[(usize, usize, f64)] {
         &self.entries[self.term_ptr[k]..self.term_ptr[k + 1]]
     }
+
+    /// The objective `L = (cᵀu)²`.
+    pub fn functional(&self) -> &SquaredLinear {
+        &self.objective
+    }
+
+    /// The problem as a [`Model`] (residual and objective written once).
+    pub fn model(&self) -> ParamLinearModel<'_> {
+        ParamLinearModel(self)
+    }
 }
 
 impl Problem for ParamLinear {
@@ -126,22 +138,12 @@ impl Residual for ParamLinear {
     fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()> {
         check_vector("u", u, self.n)?;
         check_vector("theta", theta, self.n_params())?;
-        for (fi, bi) in f.iter_mut().zip(&self.b) {
-            *fi = -bi;
-        }
-        for &(i, j, v) in &self.entries[..self.term_ptr[0]] {
-            f[i] += v * u[j];
-        }
-        for (k, &t) in theta.iter().enumerate() {
-            for &(i, j, v) in self.term(k) {
-                f[i] += t * v * u[j];
-            }
-        }
+        self.model().residual(u, theta, f);
         Ok(())
     }
 }
 
-super::squared_output_objective!(ParamLinear);
+crate::objectives::objective_via_functional!(ParamLinear, functional);
 
 impl Jacobians for ParamLinear {
     fn dfdu_pattern(&self) -> CsStructure {
@@ -195,31 +197,42 @@ impl StateSolve for ParamLinear {
     }
 }
 
-impl crate::check::DualProblem for ParamLinear {
-    fn residual_dual<D: num_dual::DualNum<Primitive = f64> + Copy>(
-        &self,
-        u: &[D],
-        theta: &[D],
-        f: &mut [D],
-    ) {
-        for (fi, &bi) in f.iter_mut().zip(&self.b) {
-            *fi = D::from(-bi);
+/// [`ParamLinear`] as a [`Model`] (from [`ParamLinear::model`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ParamLinearModel<'a>(&'a ParamLinear);
+
+impl Model for ParamLinearModel<'_> {
+    fn n_state(&self) -> usize {
+        self.0.n
+    }
+    fn n_params(&self) -> usize {
+        self.0.n_params()
+    }
+
+    /// `f = A₀u + Σ_k θ_k E_k u − b`, entry by entry.
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let p = self.0;
+        for (fi, &bi) in f.iter_mut().zip(&p.b) {
+            *fi = T::from_f64(-bi);
         }
-        for &(i, j, v) in &self.entries[..self.term_ptr[0]] {
+        for &(i, j, v) in &p.entries[..p.term_ptr[0]] {
             f[i] += u[j] * v;
         }
         for (k, &t) in theta.iter().enumerate() {
-            for &(i, j, v) in self.term(k) {
+            for &(i, j, v) in p.term(k) {
                 f[i] += t * u[j] * v;
             }
         }
     }
 
-    fn objective_dual_at<D: num_dual::DualNum<Primitive = f64> + Copy>(
-        &self,
-        u: &[D],
-        _theta: &[D],
-    ) -> D {
-        super::squared_output::dual(&self.c, u)
+    fn objective<T: Scalar>(&self, u: &[T], theta: &[T]) -> T {
+        self.0.objective.eval(u, theta)
+    }
+}
+
+impl AsModel for ParamLinear {
+    type Model<'a> = ParamLinearModel<'a>;
+    fn model(&self) -> ParamLinearModel<'_> {
+        ParamLinear::model(self)
     }
 }

@@ -26,11 +26,12 @@
 //! later layer or to itself is rejected with the cycle named in layer terms.
 
 use super::mlp::{Activation, Target};
+use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
-use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
+use crate::objectives::{Functional, OutputMisfit};
+use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::sparse::SlotMap;
-use crate::{Error, Result};
-use num_dual::DualNum;
+use crate::{Error, Result, Scalar};
 use serde::Deserialize;
 use sprs::CsStructure;
 
@@ -157,9 +158,8 @@ pub struct Network {
     /// Layers in an order where every input comes first (0-based indices).
     order: Vec<usize>,
     u0: Vec<f64>,
-    y: Vec<f64>,
     target: Target,
-    rho: f64,
+    objective: OutputMisfit,
     dfdu: SlotMap,
     dfdtheta: SlotMap,
 }
@@ -333,12 +333,11 @@ impl Network {
             activation,
             groups,
             theta_offsets,
-            u_offsets,
             order,
+            objective: OutputMisfit::new(u_offsets[n_layers - 1], y, rho),
+            u_offsets,
             u0,
-            y,
             target,
-            rho,
             dfdu: SlotMap::new(0, 0, &[])?,
             dfdtheta: SlotMap::new(0, 0, &[])?,
         };
@@ -473,16 +472,10 @@ impl Network {
 
     /// The forward pass on any number type, into `u`.
     /// `z_i = W_g [x_{j_1}; …] + b_g` for layer `i`, inputs read from `u` (or `u_0`).
-    fn affine_generic<D: DualNum<Primitive = f64> + Copy>(
-        &self,
-        theta: &[D],
-        u0: &[D],
-        u: &[D],
-        i: usize,
-    ) -> Vec<D> {
+    fn affine_generic<T: Scalar>(&self, theta: &[T], u0: &[T], u: &[T], i: usize) -> Vec<T> {
         let (rows, cols) = self.groups[self.layers[i].group];
         let t0 = self.theta_offsets[self.layers[i].group];
-        let mut z: Vec<D> = theta[t0 + rows * cols..t0 + rows * (cols + 1)].to_vec();
+        let mut z: Vec<T> = theta[t0 + rows * cols..t0 + rows * (cols + 1)].to_vec();
         for (j, off) in self.inputs_of(i) {
             for (c, &xc) in self.source(u0, u, j).iter().enumerate() {
                 let col = &theta[t0 + (off + c) * rows..t0 + (off + c + 1) * rows];
@@ -533,12 +526,12 @@ impl Network {
     }
 
     /// The forward pass on any number type, into `u`, in the layers' topological order.
-    fn forward_generic<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D], u: &mut [D]) {
-        let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
+    fn forward_generic<T: Scalar>(&self, theta: &[T], u: &mut [T]) {
+        let u0: Vec<T> = self.u0.iter().map(|&v| T::from_f64(v)).collect();
         for &i in &self.order {
             let z = self.affine_generic(theta, &u0, u, i);
             for (r, zr) in z.into_iter().enumerate() {
-                let mut v = self.activation.apply_dual(zr);
+                let mut v = self.activation.apply_scalar(zr);
                 if let Some(src) = self.layers[i].residual {
                     v += self.source(&u0, u, src)[r];
                 }
@@ -547,21 +540,22 @@ impl Network {
         }
     }
 
-    /// `L(θ)` from scratch on any dual type (the reference for forward-mode checks).
-    pub fn objective_dual<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D]) -> D {
-        let mut u = vec![D::zero(); self.n_state()];
+    /// `L(θ)` on any [`Scalar`], from scratch (forward pass included): the reduced
+    /// objective, the reference for forward-mode checks (with num-dual's `Dual64`).
+    pub fn objective_dual<T: Scalar>(&self, theta: &[T]) -> T {
+        let mut u = vec![T::zero(); self.n_state()];
         self.forward_generic(theta, &mut u);
-        self.objective_generic(&u, theta)
+        self.objective.eval(&u, theta)
     }
 
-    fn objective_generic<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D]) -> D {
-        let out = &u[self.u_offsets[self.layers.len() - 1]..];
-        let misfit = out
-            .iter()
-            .zip(&self.y)
-            .fold(D::zero(), |s, (&o, &y)| s + (o - y) * (o - y));
-        let reg = theta.iter().fold(D::zero(), |s, &t| s + t * t);
-        misfit + reg * self.rho
+    /// The objective `‖u_N − y‖² + ρ‖θ‖²`.
+    pub fn functional(&self) -> &OutputMisfit {
+        &self.objective
+    }
+
+    /// The problem as a [`Model`] (residual and objective written once).
+    pub fn model(&self) -> NetworkModel<'_> {
+        NetworkModel(self)
     }
 
     /// `problem.json` content.
@@ -577,7 +571,7 @@ impl Network {
             "layers": layers,
             "y": self.target.to_json(),
             "activation": self.activation.name(),
-            "regularization": self.rho,
+            "regularization": self.objective.regularization(),
             "n_state": self.n_state(),
             "n_params": self.n_params(),
             "u_offsets": self.u_offsets,
@@ -642,38 +636,12 @@ impl Residual for Network {
     fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()> {
         check_vector("u", u, self.n_state())?;
         check_vector("theta", theta, self.n_params())?;
-        crate::check::DualProblem::residual_dual(self, u, theta, f);
+        self.model().residual(u, theta, f);
         Ok(())
     }
 }
 
-impl Objective for Network {
-    fn objective(&self, u: &[f64], theta: &[f64]) -> Result<f64> {
-        Ok(self.objective_generic(u, theta))
-    }
-    fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
-        let start = self.u_offsets[self.layers.len() - 1];
-        dl_du[..start].fill(0.0);
-        for ((g, o), y) in dl_du[start..].iter_mut().zip(&u[start..]).zip(&self.y) {
-            *g = 2.0 * (o - y);
-        }
-        Ok(())
-    }
-    fn objective_partial_theta(
-        &self,
-        _u: &[f64],
-        theta: &[f64],
-        dl_dtheta: &mut [f64],
-    ) -> Result<Partial> {
-        if self.rho == 0.0 {
-            return Ok(Partial::Zero);
-        }
-        for (g, t) in dl_dtheta.iter_mut().zip(theta) {
-            *g = 2.0 * self.rho * t;
-        }
-        Ok(Partial::Written)
-    }
-}
+crate::objectives::objective_via_functional!(Network, functional);
 
 impl Jacobians for Network {
     fn dfdu_pattern(&self) -> CsStructure {
@@ -741,25 +709,49 @@ impl Jacobians for Network {
     }
 }
 
-impl crate::check::DualProblem for Network {
+/// [`Network`] as a [`Model`] (from [`Network::model`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NetworkModel<'a>(&'a Network);
+
+impl Model for NetworkModel<'_> {
+    fn n_state(&self) -> usize {
+        self.0.n_state()
+    }
+    fn n_params(&self) -> usize {
+        self.0.n_params()
+    }
+
     /// `f_i = u_i − σ(W_g x_i + b_g) − u_r`, inputs read from `u`.
-    fn residual_dual<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D], f: &mut [D]) {
-        let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
-        for (i, l) in self.layers.iter().enumerate() {
-            let z = self.affine_generic(theta, &u0, u, i);
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let net = self.0;
+        let u0: Vec<T> = net.u0.iter().map(|&v| T::from_f64(v)).collect();
+        for (i, l) in net.layers.iter().enumerate() {
+            let z = net.affine_generic(theta, &u0, u, i);
             for (r, zr) in z.into_iter().enumerate() {
-                let k = self.u_offsets[i] + r;
-                let mut v = u[k] - self.activation.apply_dual(zr);
+                let k = net.u_offsets[i] + r;
+                let mut v = u[k] - net.activation.apply_scalar(zr);
                 if let Some(src) = l.residual {
-                    v -= self.source(&u0, u, src)[r];
+                    v -= net.source(&u0, u, src)[r];
                 }
                 f[k] = v;
             }
         }
     }
 
-    fn objective_dual_at<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D]) -> D {
-        self.objective_generic(u, theta)
+    fn objective<T: Scalar>(&self, u: &[T], theta: &[T]) -> T {
+        self.0.objective.eval(u, theta)
+    }
+
+    /// The forward pass (so Newton starts at the solution).
+    fn initial_state(&self, theta: &[f64], u: &mut [f64]) {
+        self.0.forward_into(theta, u);
+    }
+}
+
+impl AsModel for Network {
+    type Model<'a> = NetworkModel<'a>;
+    fn model(&self) -> NetworkModel<'_> {
+        Network::model(self)
     }
 }
 

@@ -31,20 +31,22 @@
 //! `A₀ = 0`, `E_i = e_i e_iᵀ` and `E_{n+k} = e_k e_{k+1}ᵀ + e_{k+1} e_kᵀ`, specialised so that
 //! no per-entry index arrays are stored (it runs at n = 10⁶ in a few tens of megabytes).
 
+use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
 use crate::kernels::{fill_with, store_fence, store_streaming, STREAMING_THRESHOLD};
 use crate::mtx::read_vector;
+use crate::objectives::{Functional, SquaredLinear};
 use crate::parallel::{join_if, PARALLEL_THRESHOLD};
 use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::rng::{generator, uniform};
-use crate::{Error, Result};
+use crate::{Error, Result, Scalar};
 use sprs::CsStructure;
 use std::path::Path;
 
 /// `min (cᵀu)²` subject to `A(θ) u = b`, `A(θ)` symmetric tridiagonal (see the module doc).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tridiagonal {
-    c: Vec<f64>,
+    objective: SquaredLinear,
     b: Vec<f64>,
 }
 
@@ -60,7 +62,10 @@ impl Tridiagonal {
         }
         check_vector("c", &c, c.len())?;
         check_vector("b", &b, c.len())?;
-        Ok(Tridiagonal { c, b })
+        Ok(Tridiagonal {
+            objective: SquaredLinear::new(c),
+            b,
+        })
     }
 
     /// The seed's random instance: `c`, `b`, `θ` (drawn in that order) uniform in `[0, 1)`
@@ -76,7 +81,13 @@ impl Tridiagonal {
         let c = uniform(&mut rng, n);
         let b = uniform(&mut rng, n);
         let theta = uniform(&mut rng, 2 * n - 1);
-        Ok((Tridiagonal { c, b }, theta))
+        Ok((
+            Tridiagonal {
+                objective: SquaredLinear::new(c),
+                b,
+            },
+            theta,
+        ))
     }
 
     /// Reads `c.mtx`, `b.mtx` and `theta.mtx` (coordinate or array Matrix Market vectors)
@@ -122,30 +133,24 @@ impl Tridiagonal {
 
     /// The size `n`.
     pub fn n(&self) -> usize {
-        self.c.len()
+        self.b.len()
     }
     /// The objective vector `c`.
     pub fn c(&self) -> &[f64] {
-        &self.c
+        self.objective.c()
+    }
+    /// The objective `L = (cᵀu)²`.
+    pub fn functional(&self) -> &SquaredLinear {
+        &self.objective
+    }
+    /// The problem as a [`Model`]: its residual and objective written once, generically, from
+    /// which [`Derived`](crate::Derived) derives what the hand-written fills compute.
+    pub fn model(&self) -> TridiagonalModel<'_> {
+        TridiagonalModel(self)
     }
     /// The right-hand side `b`.
     pub fn b(&self) -> &[f64] {
         &self.b
-    }
-
-    /// `y ← A(θ) x`.
-    fn apply_a(&self, theta: &[f64], x: &[f64], y: &mut [f64]) {
-        let n = self.n();
-        for i in 0..n {
-            let mut s = theta[i] * x[i];
-            if i > 0 {
-                s += theta[n + i - 1] * x[i - 1];
-            }
-            if i + 1 < n {
-                s += theta[n + i] * x[i + 1];
-            }
-            y[i] = s;
-        }
     }
 }
 
@@ -204,13 +209,12 @@ impl Residual for Tridiagonal {
         let n = self.n();
         check_vector("u", u, n)?;
         check_vector("theta", theta, 2 * n - 1)?;
-        self.apply_a(theta, u, f);
-        f.iter_mut().zip(&self.b).for_each(|(fi, bi)| *fi -= bi);
+        self.model().residual(u, theta, f);
         Ok(())
     }
 }
 
-super::squared_output_objective!(Tridiagonal);
+crate::objectives::objective_via_functional!(Tridiagonal, functional);
 
 impl Jacobians for Tridiagonal {
     fn dfdu_pattern(&self) -> CsStructure {
@@ -299,14 +303,21 @@ impl StateSolve for Tridiagonal {
     }
 }
 
-impl crate::check::DualProblem for Tridiagonal {
-    fn residual_dual<D: num_dual::DualNum<Primitive = f64> + Copy>(
-        &self,
-        u: &[D],
-        theta: &[D],
-        f: &mut [D],
-    ) {
-        let n = self.n();
+/// [`Tridiagonal`] as a [`Model`] (from [`Tridiagonal::model`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TridiagonalModel<'a>(&'a Tridiagonal);
+
+impl Model for TridiagonalModel<'_> {
+    fn n_state(&self) -> usize {
+        self.0.n()
+    }
+    fn n_params(&self) -> usize {
+        2 * self.0.n() - 1
+    }
+
+    /// `f_i = θ_i u_i + θ_{n+i−1} u_{i−1} + θ_{n+i} u_{i+1} − b_i`.
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let n = self.0.n();
         for i in 0..n {
             let mut s = theta[i] * u[i];
             if i > 0 {
@@ -315,15 +326,18 @@ impl crate::check::DualProblem for Tridiagonal {
             if i + 1 < n {
                 s += theta[n + i] * u[i + 1];
             }
-            f[i] = s - self.b[i];
+            f[i] = s - self.0.b[i];
         }
     }
 
-    fn objective_dual_at<D: num_dual::DualNum<Primitive = f64> + Copy>(
-        &self,
-        u: &[D],
-        _theta: &[D],
-    ) -> D {
-        super::squared_output::dual(&self.c, u)
+    fn objective<T: Scalar>(&self, u: &[T], theta: &[T]) -> T {
+        self.0.objective.eval(u, theta)
+    }
+}
+
+impl AsModel for Tridiagonal {
+    type Model<'a> = TridiagonalModel<'a>;
+    fn model(&self) -> TridiagonalModel<'_> {
+        Tridiagonal::model(self)
     }
 }

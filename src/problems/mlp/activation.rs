@@ -12,8 +12,8 @@
 //! so `D_i = diag(σ'(W_i u_{i−1} + b_i))` is read off the state `u_i` alone: assembling the
 //! Jacobians at a given `(u, θ)` needs no matrix-vector product.
 
+use crate::Scalar;
 use crate::{Error, Result};
-use num_dual::DualNum;
 use std::fmt;
 
 /// An element-wise activation.
@@ -61,12 +61,12 @@ impl Activation {
         }
     }
 
-    /// `σ` on any dual number (for forward-mode checks).
-    pub fn apply_dual<D: DualNum<Primitive = f64> + Copy>(self, z: D) -> D {
+    /// `σ` on any [`Scalar`] (the models' residuals; dual numbers for checks).
+    pub fn apply_scalar<T: Scalar>(self, z: T) -> T {
         match self {
             Activation::ExpNeg => (-z).exp(),
             Activation::Tanh => z.tanh(),
-            Activation::Sigmoid => (D::one() + (-z).exp()).recip(),
+            Activation::Sigmoid => ((-z).exp() + 1.0).recip(),
             Activation::Identity => z,
         }
     }

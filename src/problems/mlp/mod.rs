@@ -38,12 +38,13 @@ pub mod train;
 
 pub use activation::Activation;
 
+use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
-use crate::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve};
+use crate::objectives::{Functional, OutputMisfit};
+use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::sparse::zeros_like;
 use crate::structured::kron::RowKron;
-use crate::{Error, Result};
-use num_dual::DualNum;
+use crate::{Error, Result, Scalar};
 use rand_distr::{Distribution, StandardNormal};
 use sprs::{CsMat, CsStructure};
 
@@ -178,8 +179,7 @@ pub struct Mlp {
     activation: Activation,
     u0: Vec<f64>,
     target: Target,
-    y: Vec<f64>,
-    rho: f64,
+    objective: OutputMisfit,
 }
 
 impl Mlp {
@@ -219,13 +219,13 @@ impl Mlp {
                 v.clone()
             }
         };
+        let start = layout.state_range(layout.n_layers() - 1).start;
         Ok(Mlp {
             layout,
             activation,
             u0,
             target,
-            y,
-            rho,
+            objective: OutputMisfit::new(start, y, rho),
         })
     }
 
@@ -360,11 +360,21 @@ impl Mlp {
     }
     /// The target broadcast to `n_N` values.
     pub fn y(&self) -> &[f64] {
-        &self.y
+        self.objective.y()
     }
     /// `ρ`.
     pub fn regularization(&self) -> f64 {
-        self.rho
+        self.objective.regularization()
+    }
+
+    /// The objective `‖u_N − y‖² + ρ‖θ‖²`.
+    pub fn functional(&self) -> &OutputMisfit {
+        &self.objective
+    }
+
+    /// The problem as a [`Model`] (residual and objective written once).
+    pub fn model(&self) -> MlpModel<'_> {
+        MlpModel(self)
     }
 
     /// The input of layer `l` within `u`: `u_0` for `l = 0`, else `u_l`.
@@ -373,17 +383,6 @@ impl Mlp {
             &self.u0
         } else {
             &u[self.layout.state_range(l - 1)]
-        }
-    }
-
-    /// `out ← W_l x + b_l` (column-major axpy sweep).
-    fn affine(&self, theta: &[f64], l: usize, x: &[f64], out: &mut [f64]) {
-        let (rows, _) = self.layout.weight_shape(l);
-        out.copy_from_slice(&theta[self.layout.bias_range(l)]);
-        for (col, &xc) in theta[self.layout.weight_range(l)].chunks_exact(rows).zip(x) {
-            for (o, w) in out.iter_mut().zip(col) {
-                *o += w * xc;
-            }
         }
     }
 
@@ -403,45 +402,28 @@ impl Mlp {
             self.layout.n_state(),
             "Mlp::forward: u of the wrong length"
         );
+        let model = self.model();
         for l in 0..self.layout.n_layers() {
             let (done, rest) = u.split_at_mut(self.layout.u_offsets[l]);
-            let x = if l == 0 {
-                &self.u0[..]
-            } else {
-                &done[self.layout.state_range(l - 1)]
-            };
             let out = &mut rest[..self.layout.layers[l + 1]];
-            self.affine(theta, l, x, out);
+            model.layer(theta, done, l, out); // column-major axpy sweep
             out.iter_mut().for_each(|z| *z = self.activation.apply(*z));
         }
     }
 
-    /// `L` for any dual-number type, from scratch (forward pass included): the reference
-    /// for forward-mode checks.
-    pub fn objective_dual<D: DualNum<Primitive = f64> + Copy>(&self, theta: &[D]) -> D {
-        let mut x: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
+    /// `L(θ)` on any [`Scalar`], from scratch (forward pass included): the reduced
+    /// objective, the reference for forward-mode checks (with num-dual's `Dual64`).
+    pub fn objective_dual<T: Scalar>(&self, theta: &[T]) -> T {
+        let mut u = vec![T::zero(); self.layout.n_state()];
+        let model = self.model();
         for l in 0..self.layout.n_layers() {
-            let (rows, _) = self.layout.weight_shape(l);
-            let mut z: Vec<D> = theta[self.layout.bias_range(l)].to_vec();
-            for (col, &xc) in theta[self.layout.weight_range(l)]
-                .chunks_exact(rows)
-                .zip(&x)
-            {
-                for (o, &w) in z.iter_mut().zip(col) {
-                    *o += w * xc;
-                }
-            }
-            x = z
-                .into_iter()
-                .map(|v| self.activation.apply_dual(v))
-                .collect();
+            let (done, rest) = u.split_at_mut(self.layout.u_offsets[l]);
+            let out = &mut rest[..self.layout.layers[l + 1]];
+            model.layer(theta, done, l, out);
+            out.iter_mut()
+                .for_each(|z| *z = self.activation.apply_scalar(*z));
         }
-        let misfit = x
-            .iter()
-            .zip(&self.y)
-            .fold(D::zero(), |s, (&o, &y)| s + (o - y) * (o - y));
-        let reg = theta.iter().fold(D::zero(), |s, &t| s + t * t);
-        misfit + reg * self.rho
+        self.objective.eval(&u, theta)
     }
 
     /// `D = diag(σ'(W_i u_{i−1} + b_i))` (n_u × n_u) at the state `u`.
@@ -493,7 +475,7 @@ impl Mlp {
             "layers": self.layout.layers,
             "y": self.target.to_json(),
             "activation": self.activation.name(),
-            "regularization": self.rho,
+            "regularization": self.objective.regularization(),
             "n_state": self.layout.n_state(),
             "n_params": self.layout.n_params(),
             "u_offsets": self.layout.u_offsets,
@@ -540,61 +522,12 @@ impl Residual for Mlp {
     fn residual(&self, u: &[f64], theta: &[f64], f: &mut [f64]) -> Result<()> {
         check_vector("u", u, self.layout.n_state())?;
         check_vector("theta", theta, self.layout.n_params())?;
-        for l in 0..self.layout.n_layers() {
-            let range = self.layout.state_range(l);
-            let out = &mut f[range.clone()];
-            self.affine(theta, l, self.layer_input(u, l), out);
-            for (fi, ui) in out.iter_mut().zip(&u[range]) {
-                *fi = ui - self.activation.apply(*fi);
-            }
-        }
+        self.model().residual(u, theta, f);
         Ok(())
     }
 }
 
-impl Objective for Mlp {
-    fn objective(&self, u: &[f64], theta: &[f64]) -> Result<f64> {
-        let out = &u[self.layout.state_range(self.layout.n_layers() - 1)];
-        let misfit: f64 = out
-            .iter()
-            .zip(&self.y)
-            .map(|(o, y)| (o - y) * (o - y))
-            .sum();
-        let reg: f64 = if self.rho > 0.0 {
-            theta.iter().map(|t| t * t).sum()
-        } else {
-            0.0
-        };
-        Ok(misfit + self.rho * reg)
-    }
-
-    /// `(∂L/∂u)ᵀ = [0; …; 0; 2(u_N − y)]`.
-    fn objective_partial_u(&self, u: &[f64], _theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
-        let last = self.layout.state_range(self.layout.n_layers() - 1);
-        dl_du[..last.start].fill(0.0);
-        for ((g, o), y) in dl_du[last.clone()].iter_mut().zip(&u[last]).zip(&self.y) {
-            *g = 2.0 * (o - y);
-        }
-        Ok(())
-    }
-
-    /// `(∂L/∂θ)ᵀ = 2ρθ`, zero without regularization.
-    fn objective_partial_theta(
-        &self,
-        _u: &[f64],
-        theta: &[f64],
-        dl_dtheta: &mut [f64],
-    ) -> Result<Partial> {
-        if self.rho == 0.0 {
-            return Ok(Partial::Zero);
-        }
-        let r2 = 2.0 * self.rho;
-        for (g, t) in dl_dtheta.iter_mut().zip(theta) {
-            *g = r2 * t;
-        }
-        Ok(Partial::Written)
-    }
-}
+crate::objectives::objective_via_functional!(Mlp, functional);
 
 impl Jacobians for Mlp {
     /// Column `j` of block `l` holds the diagonal and, below it, all rows of block `l + 1`.
@@ -695,42 +628,69 @@ impl Jacobians for Mlp {
     }
 }
 
-impl crate::check::DualProblem for Mlp {
-    /// `f_l = u_{l+1} − σ(W_l x_l + b_l)`, `x_l` from `u` (or `u_0`).
-    fn residual_dual<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D], f: &mut [D]) {
-        let lay = &self.layout;
-        let u0: Vec<D> = self.u0.iter().map(|&v| D::from(v)).collect();
-        for l in 0..lay.n_layers() {
-            let (rows, _) = lay.weight_shape(l);
-            let x: &[D] = if l == 0 {
-                &u0
-            } else {
-                &u[lay.state_range(l - 1)]
-            };
-            let mut z: Vec<D> = theta[lay.bias_range(l)].to_vec();
-            for (col, &xc) in theta[lay.weight_range(l)].chunks_exact(rows).zip(x) {
-                for (o, &w) in z.iter_mut().zip(col) {
+/// [`Mlp`] as a [`Model`] (from [`Mlp::model`]).
+#[derive(Debug, Clone, Copy)]
+pub struct MlpModel<'a>(&'a Mlp);
+
+impl MlpModel<'_> {
+    /// `out ← W_l x_l + b_l`, with `x_l = u_0` for `l = 0` and the block `l − 1` of `u`
+    /// otherwise (`u` may end before block `l`).
+    fn layer<T: Scalar>(&self, theta: &[T], u: &[T], l: usize, out: &mut [T]) {
+        let lay = &self.0.layout;
+        let (rows, _) = lay.weight_shape(l);
+        out.copy_from_slice(&theta[lay.bias_range(l)]);
+        let weights = theta[lay.weight_range(l)].chunks_exact(rows);
+        if l == 0 {
+            for (col, &xc) in weights.zip(&self.0.u0) {
+                for (o, &w) in out.iter_mut().zip(col) {
                     *o += w * xc;
                 }
             }
-            for ((fi, &ui), zi) in f[lay.state_range(l)]
-                .iter_mut()
-                .zip(&u[lay.state_range(l)])
-                .zip(z)
-            {
-                *fi = ui - self.activation.apply_dual(zi);
+        } else {
+            for (col, &xc) in weights.zip(&u[lay.state_range(l - 1)]) {
+                for (o, &w) in out.iter_mut().zip(col) {
+                    *o += w * xc;
+                }
+            }
+        }
+    }
+}
+
+impl Model for MlpModel<'_> {
+    fn n_state(&self) -> usize {
+        self.0.layout.n_state()
+    }
+    fn n_params(&self) -> usize {
+        self.0.layout.n_params()
+    }
+
+    /// `f_l = u_{l+1} − σ(W_l x_l + b_l)`, `x_l` from `u` (or `u_0`).
+    fn residual<T: Scalar>(&self, u: &[T], theta: &[T], f: &mut [T]) {
+        let lay = &self.0.layout;
+        for l in 0..lay.n_layers() {
+            let range = lay.state_range(l);
+            let out = &mut f[range.clone()];
+            self.layer(theta, u, l, out);
+            for (fi, &ui) in out.iter_mut().zip(&u[range]) {
+                *fi = ui - self.0.activation.apply_scalar(*fi);
             }
         }
     }
 
     /// `‖u_N − y‖² + ρ‖θ‖²` with `u_N` read from `u`.
-    fn objective_dual_at<D: DualNum<Primitive = f64> + Copy>(&self, u: &[D], theta: &[D]) -> D {
-        let out = &u[self.layout.state_range(self.layout.n_layers() - 1)];
-        let misfit = out
-            .iter()
-            .zip(&self.y)
-            .fold(D::zero(), |s, (&o, &y)| s + (o - y) * (o - y));
-        let reg = theta.iter().fold(D::zero(), |s, &t| s + t * t);
-        misfit + reg * self.rho
+    fn objective<T: Scalar>(&self, u: &[T], theta: &[T]) -> T {
+        self.0.objective.eval(u, theta)
+    }
+
+    /// The forward pass (so Newton starts at the solution).
+    fn initial_state(&self, theta: &[f64], u: &mut [f64]) {
+        self.0.forward(theta, u);
+    }
+}
+
+impl AsModel for Mlp {
+    type Model<'a> = MlpModel<'a>;
+    fn model(&self) -> MlpModel<'_> {
+        Mlp::model(self)
     }
 }
