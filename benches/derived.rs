@@ -6,6 +6,9 @@
 //!   (`jacobians_one_thread/N`: one after the other) — against `tridiagonal_fills/N`, the
 //!   hand-written fills of both Jacobians of the built-in tridiagonal problem (its ∂f/∂u has
 //!   the same pattern);
+//! - `residual_dual3/N`, `residual_dual1/N`: the model's residual alone on 3- and 1-direction
+//!   duals (the two evaluations `jacobians/N` runs, without seeding and decompression): the
+//!   part of the cost that is the user's function;
 //! - `objective_gradient/N`: `L` and `∂L/∂u` by one taped reverse-mode evaluation;
 //! - `detect/N`: sparsity detection and coloring (`Derived::new`);
 //! - `gradient/N`: a whole derived gradient with a warm start (Newton, fills,
@@ -13,6 +16,7 @@
 //!
 //! `cargo bench --bench derived`
 
+use adjoint::derived::dual::Dual;
 use adjoint::problems::tridiagonal::Tridiagonal;
 use adjoint::{AdjointWorkspace, Derived, Jacobians, Model, Objective, Scalar, SolverKind};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
@@ -73,6 +77,18 @@ fn jacobians(c: &mut Criterion) {
                 tri.fill_dfdtheta(black_box(&u), &tri_theta, &mut tt)
                     .unwrap();
             })
+        });
+        fn duals<const W: usize>(v: &[f64]) -> Vec<Dual<W>> {
+            v.iter().map(|&x| Dual::constant(x)).collect()
+        }
+        let (u3, t3, mut f3) = (duals::<3>(&u), duals::<3>(&theta), duals::<3>(&u));
+        let model = p.model();
+        group.bench_with_input(BenchmarkId::new("residual_dual3", n), &n, |b, _| {
+            b.iter(|| model.residual(black_box(&u3), &t3, &mut f3))
+        });
+        let (u1, t1, mut f1) = (duals::<1>(&u), duals::<1>(&theta), duals::<1>(&u));
+        group.bench_with_input(BenchmarkId::new("residual_dual1", n), &n, |b, _| {
+            b.iter(|| model.residual(black_box(&u1), &t1, &mut f1))
         });
         let mut g = vec![0.0; n];
         group.bench_with_input(BenchmarkId::new("objective_gradient", n), &n, |b, _| {

@@ -2,7 +2,7 @@
 //!
 //! - [`check_partials`]: compares the assembled `∂f/∂u`, `∂f/∂θ`, `(∂L/∂u)ᵀ`, `(∂L/∂θ)ᵀ`
 //!   column by column against a reference — forward-mode dual numbers (num-dual's, not the
-//!   library's own) on the problem's [`Model`](crate::Model) when it has one ([`AsModel`];
+//!   library's own) on the problem's [`Model`] when it has one ([`AsModel`];
 //!   [`Reference::Dual`], exact to rounding), central finite
 //!   differences of [`Residual`] and [`Objective`](crate::problem::Objective) otherwise ([`Reference::FiniteDifferences`]).
 //!   It reports the worst entries and every entry that is nonzero in the reference but missing

@@ -185,6 +185,9 @@ struct DualBuf<const N: usize> {
     u: Vec<Dual<N>>,
     t: Vec<Dual<N>>,
     f: Vec<Dual<N>>,
+    /// Whether `u` and `t` hold the seeds of the only chunk: then an evaluation rewrites
+    /// just the values (the directions depend on the coloring alone).
+    seeded: bool,
 }
 
 impl<const N: usize> DualBuf<N> {
@@ -193,6 +196,7 @@ impl<const N: usize> DualBuf<N> {
             u: vec![Dual::constant(0.0); n_u],
             t: vec![Dual::constant(0.0); n_t],
             f: vec![Dual::constant(0.0); n_u],
+            seeded: false,
         }
     }
 
@@ -231,10 +235,20 @@ impl<const N: usize> DualBuf<N> {
                     || seed(xb, vb, seeded, mid),
                 );
             };
-            halves(&mut self.u, u, !wrt_theta);
-            halves(&mut self.t, theta, wrt_theta);
+            if self.seeded {
+                // one chunk, seeded before: only the values change
+                let values = |x: &mut [Dual<N>], v: &[f64]| {
+                    x.iter_mut().zip(v).for_each(|(d, &v)| d.re = v);
+                };
+                in_halves(&mut self.u, u, values);
+                in_halves(&mut self.t, theta, values);
+            } else {
+                halves(&mut self.u, u, !wrt_theta);
+                halves(&mut self.t, theta, wrt_theta);
+                self.seeded = plan.chunks == 1;
+            }
             // the model writes every f[i]; it gets zeros, as the tracer did
-            self.f.fill(Dual::constant(0.0));
+            in_halves(&mut self.f, &[], |x, _| x.fill(Dual::constant(0.0)));
             model.residual(&self.u, &self.t, &mut self.f);
             // decompression in CSC order: entry (i, j) is (J s_c)_i for the color c of column j
             let f = &self.f;
@@ -265,6 +279,19 @@ impl<const N: usize> DualBuf<N> {
             );
         }
     }
+}
+
+/// `op` on both halves of `x` (and the matching halves of `v`, which is `x`'s length or
+/// empty), on two threads when `x` is large.
+fn in_halves<D: Send, F: Fn(&mut [D], &[f64]) + Sync>(x: &mut [D], v: &[f64], op: F) {
+    let mid = x.len() / 2;
+    let (xa, xb) = x.split_at_mut(mid);
+    let (va, vb) = if v.is_empty() {
+        (v, v)
+    } else {
+        v.split_at(mid)
+    };
+    join_if(x_len_large(mid), || op(xa, va), || op(xb, vb));
 }
 
 fn values_len(plan: &Plan) -> usize {
