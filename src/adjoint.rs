@@ -52,7 +52,7 @@ pub struct Timings {
     /// State solve, excluding the assembly and factorization it asked for.
     pub state_solve: Duration,
     /// Filling `∂f/∂u`, `∂f/∂θ` and the objective's partials. The `∂f/∂θ` fill runs
-    /// concurrently with the adjoint solve for large problems ([`crate::parallel`]), so the
+    /// concurrently with the adjoint solve for large problems (above [`crate::thresholds::PARALLEL_THRESHOLD`]), so the
     /// phases can add up to more than [`total`](Self::total).
     pub assemble: Duration,
     /// Numeric factorization of `∂f/∂u` (including its checks).

@@ -32,15 +32,19 @@
 //! - [`adjoint`]: the generic gradient and its reusable [`AdjointWorkspace`].
 //! - [`solve`]: the linear solvers for `∂f/∂u` (sparse `LDLᵀ` with a banded kernel for the
 //!   tridiagonal pattern, triangular sweeps for DAGs, `LU`), chosen by [`SolverKind`].
-//! - [`problems`]: built-in problems (the seed's tridiagonal problem, general parametrized
-//!   linear constraints).
+//! - [`problems`]: built-in problems — the seed's tridiagonal problem, general parametrized
+//!   linear constraints ([`problems::linear::ParamLinear`]), the seed's layered network
+//!   ([`problems::mlp::Mlp`], with its dense fast path) and general layered networks
+//!   ([`problems::network::Network`]); each is also a [`Model`] ([`AsModel`]).
+//! - [`objectives`]: objectives as types, shared by the built-ins.
 //! - [`mtx`] and [`export`]: Matrix Market reading and writing, export folders.
 //! - [`inspect`]: readable text forms of sparse matrices (patterns, triplets).
 //! - [`check`]: verification (partials against dual numbers or finite differences, the
 //!   Taylor test, forward sensitivities).
 //! - [`dag`]: the DAG check of `∂f/∂u`; [`spy`]: spy plots; [`structured`]: lazy operators.
-//! - [`sparse`] (including the gradient plan [`sparse::ColumnRuns`]), [`kernels`],
-//!   [`parallel`] (the two-thread fork/join of an evaluation), [`rng`]: utilities.
+//! - [`sparse`] (including the gradient plan [`sparse::ColumnRuns`]), [`rng`]: utilities;
+//!   [`thresholds`]: the sizes above which the hot paths stream their stores or split their
+//!   passes over two threads.
 //!
 //! ## Example
 //! ```
@@ -61,10 +65,10 @@ pub mod error;
 pub mod export;
 pub mod folder;
 pub mod inspect;
-pub mod kernels;
+pub(crate) mod kernels;
 pub mod mtx;
 pub mod objectives;
-pub mod parallel;
+pub(crate) mod parallel;
 pub mod problem;
 pub mod problems;
 pub mod resources;
@@ -74,6 +78,16 @@ pub mod solve;
 pub mod sparse;
 pub mod spy;
 pub mod structured;
+
+/// Sizes at which the hot paths change strategy, public so that tests and benchmarks can run
+/// above them (a path that only starts above a threshold is tested above it).
+pub mod thresholds {
+    /// Outputs of at least this many `f64`s (8 MiB) are written with non-temporal stores.
+    pub use crate::kernels::STREAMING_THRESHOLD;
+    /// Passes over at least this many `f64`s (4 MiB) are split across two threads (rayon's
+    /// pool; `RAYON_NUM_THREADS=1` makes every evaluation sequential, bit for bit the same).
+    pub use crate::parallel::PARALLEL_THRESHOLD;
+}
 
 pub use crate::adjoint::{gradient, AdjointWorkspace, Timings};
 pub use crate::derived::{scalar::Scalar, AsModel, Coloring, Derived, Model, Patterns};

@@ -195,7 +195,7 @@ pub trait StateSolve: Problem {
 /// Everything the adjoint engine needs; implemented for every type with the four traits.
 ///
 /// `Sync` because an evaluation shares the problem between two threads: `∂f/∂θ` is filled on
-/// one while the adjoint solve runs on the other ([`crate::parallel`]).
+/// one while the adjoint solve runs on the other (above [`crate::thresholds::PARALLEL_THRESHOLD`]).
 pub trait AdjointProblem: Objective + Jacobians + StateSolve + Sync {}
 
 impl<T: Objective + Jacobians + StateSolve + Sync> AdjointProblem for T {}

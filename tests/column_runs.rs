@@ -1,8 +1,8 @@
 //! `ColumnRuns`, the `indptr`-free plan for `Mᵀx` used by the gradient step, against the
 //! plain column loop and a dense product, including outputs large enough for streaming stores.
 
-use adjoint::kernels::STREAMING_THRESHOLD;
 use adjoint::sparse::{mul_transpose_add_into, ColumnRuns};
+use adjoint::thresholds::STREAMING_THRESHOLD;
 use rand::{RngExt, SeedableRng};
 use sprs::{CsMat, TriMat};
 

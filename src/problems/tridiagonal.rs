@@ -33,7 +33,7 @@
 
 use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
-use crate::kernels::{fill_with, store_fence, store_streaming, STREAMING_THRESHOLD};
+use crate::kernels::{fill_with, StreamingStores, STREAMING_THRESHOLD};
 use crate::mtx::read_vector;
 use crate::objectives::{Functional, SquaredLinear};
 use crate::parallel::{join_if, PARALLEL_THRESHOLD};
@@ -269,11 +269,12 @@ fn fill_columns(
     stream: bool,
 ) {
     let n = diag.len();
+    let streaming = StreamingStores::new();
     let mut slots = out.iter_mut();
     let mut put = |x: f64| {
         let v = slots.next().expect("values sized by the pattern");
         if stream {
-            store_streaming(v, x)
+            streaming.store(v, x)
         } else {
             *v = x
         }
@@ -287,7 +288,6 @@ fn fill_columns(
             put(off[j]);
         }
     }
-    store_fence();
 }
 
 impl StateSolve for Tridiagonal {

@@ -27,7 +27,7 @@
 //! `a_{n−1}` at `3n − 3`. The checks that `sprs-ldl` lacks (finite values, exact symmetry
 //! `a_{j+1,j} = a_{j,j+1}`, pivot size) are fused into the factorization loop.
 
-use crate::kernels::{store_fence, store_streaming, STREAMING_THRESHOLD};
+use crate::kernels::{StreamingStores, STREAMING_THRESHOLD};
 use crate::sparse::check_matrix_finite;
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure};
@@ -112,6 +112,7 @@ impl TridiagonalLdlt {
         let (mut min_pivot, mut max_pivot) = (f64::INFINITY, 0.0f64);
         let mut d = v[0];
         let stream = n >= STREAMING_THRESHOLD;
+        let streaming = StreamingStores::new();
         for (k, (inv, l)) in self.inv_d.iter_mut().zip(self.l.iter_mut()).enumerate() {
             let (a, s, t, next) = (v[3 * k], v[3 * k + 1], v[3 * k + 2], v[3 * k + 3]);
             bad |= !(a.is_finite() & s.is_finite() & t.is_finite());
@@ -124,15 +125,15 @@ impl TridiagonalLdlt {
             // no square of a huge entry overflows (the update is scale-invariant).
             let lk = s / d;
             if stream {
-                store_streaming(inv, 1.0 / d);
-                store_streaming(l, lk);
+                streaming.store(inv, 1.0 / d);
+                streaming.store(l, lk);
             } else {
                 *inv = 1.0 / d;
                 *l = lk;
             }
             d = next - lk * s;
         }
-        store_fence();
+        drop(streaming); // the fence
         let last = v[3 * n - 3];
         bad |= !last.is_finite();
         min_pivot = min_pivot.min(d.abs());

@@ -16,7 +16,7 @@
 
 use super::Mlp;
 use crate::error::check_vector;
-use crate::kernels::{dot, store_fence, store_scaled_streaming, STREAMING_THRESHOLD};
+use crate::kernels::{dot, StreamingStores, STREAMING_THRESHOLD};
 use crate::Result;
 
 /// Reusable buffers of the fast gradient.
@@ -79,6 +79,7 @@ impl MlpGradient {
         {
             *l = -2.0 * (o - y);
         }
+        let streaming = StreamingStores::new();
         for l in (0..n_layers).rev() {
             let rows = lay.layers()[l + 1];
             let out = lay.state_range(l);
@@ -116,7 +117,7 @@ impl MlpGradient {
                 let xc = x[c];
                 if rho2 == 0.0 {
                     if stream {
-                        store_scaled_streaming(gcol, delta, -xc);
+                        streaming.store_scaled(gcol, delta, -xc);
                     } else {
                         for (g, &d) in gcol.iter_mut().zip(delta) {
                             *g = -d * xc;
@@ -140,7 +141,7 @@ impl MlpGradient {
                 *g = rho2 * bv - d;
             }
         }
-        store_fence();
+        drop(streaming); // the fence
         crate::error::check_finite("adjoint lambda", &self.lambda)?;
         crate::error::check_finite("gradient dL/dtheta", &self.gradient)?;
         Ok(self.objective)

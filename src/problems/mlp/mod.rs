@@ -486,15 +486,6 @@ impl Mlp {
     }
 }
 
-/// Issues [`crate::kernels::store_fence`] when dropped (after streaming stores).
-struct FenceOnDrop;
-
-impl Drop for FenceOnDrop {
-    fn drop(&mut self) {
-        crate::kernels::store_fence();
-    }
-}
-
 impl Problem for Mlp {
     fn n_state(&self) -> usize {
         self.layout.n_state()
@@ -596,7 +587,7 @@ impl Jacobians for Mlp {
 
     /// `−Mᵀ = −D K`: `−σ'_r · [x_l; 1]_c` for `W_l[r, c]` (and `c = n_l` for `b_l[r]`).
     fn fill_dfdtheta(&self, u: &[f64], _theta: &[f64], values: &mut [f64]) -> Result<()> {
-        let _fence = FenceOnDrop;
+        let streaming = crate::kernels::StreamingStores::new();
         let lay = &self.layout;
         let act = self.activation;
         for l in 0..lay.n_layers() {
@@ -612,7 +603,7 @@ impl Jacobians for Mlp {
             let stream = weights.len() >= crate::kernels::STREAMING_THRESHOLD;
             for (col, &xc) in weights.chunks_exact_mut(rows).zip(x) {
                 if stream {
-                    crate::kernels::store_scaled_streaming(col, bias, xc);
+                    streaming.store_scaled(col, bias, xc);
                 } else {
                     for (v, &b) in col.iter_mut().zip(&*bias) {
                         *v = b * xc;
