@@ -363,6 +363,7 @@ fn note_first(current: &mut BlockDiagonal, block: usize, row: usize, col: usize,
 /// # Errors
 /// [`Error::Invalid`] if the parts do not form a valid sprs matrix (they always do for a valid
 /// nalgebra-sparse matrix).
+#[cfg(feature = "nalgebra")]
 pub fn view_nalgebra_csc(m: &nalgebra_sparse::CscMatrix<f64>) -> Result<CsMatView<'_, f64>> {
     let (offsets, indices, values) = m.csc_data();
     CsMatView::try_new_csc((m.nrows(), m.ncols()), offsets, indices, values)
@@ -373,6 +374,7 @@ pub fn view_nalgebra_csc(m: &nalgebra_sparse::CscMatrix<f64>) -> Result<CsMatVie
 ///
 /// # Errors
 /// As [`view_nalgebra_csc`].
+#[cfg(feature = "nalgebra")]
 pub fn view_nalgebra_csr(m: &nalgebra_sparse::CsrMatrix<f64>) -> Result<CsMatView<'_, f64>> {
     let (offsets, indices, values) = m.csr_data();
     CsMatView::try_new((m.nrows(), m.ncols()), offsets, indices, values)

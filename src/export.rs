@@ -23,6 +23,7 @@
 use crate::folder::FolderWriter;
 use crate::inspect::{report_text, structure_report, Blocks};
 use crate::mtx::{write_atomic, write_matrix, write_vector};
+#[cfg(feature = "plot")]
 use crate::spy::write_spy;
 use crate::{AdjointWorkspace, Error, Result};
 use std::path::{Path, PathBuf};
@@ -198,6 +199,8 @@ pub fn export_evaluation(
             row_name: spec.u_offsets.map(|_| "layer"),
             col_name: spec.theta_offsets.map(|_| spec.theta_block_name),
         };
+        // spy plots need the `plot` feature (a library built without it exports no pictures)
+        #[cfg(feature = "plot")]
         for ext in ["svg", "png"] {
             write_spy(ws.dfdu(), &path(&format!("dfdu.{ext}")), dfdu_blocks)?;
             write_spy(

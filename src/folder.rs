@@ -29,7 +29,7 @@ pub struct FolderWriter {
     target: PathBuf,
     parent: PathBuf,
     name: String,
-    tmp: Option<tempfile::TempDir>,
+    tmp: Option<crate::tempfs::TempPath>,
 }
 
 fn io_err(path: &Path, message: impl Into<String>) -> Error {
@@ -312,14 +312,7 @@ fn process_alive(_pid: u32) -> bool {
     true
 }
 
-/// A new folder `prefix` + random characters in `parent`, mode `0777` masked by the umask.
-fn tempdir_in(parent: &Path, prefix: &str) -> std::io::Result<tempfile::TempDir> {
-    let mut b = tempfile::Builder::new();
-    b.prefix(prefix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o777));
-    }
-    b.tempdir_in(parent)
+/// A new folder `prefix` + unique characters in `parent`, mode `0777` masked by the umask.
+fn tempdir_in(parent: &Path, prefix: &str) -> std::io::Result<crate::tempfs::TempPath> {
+    crate::tempfs::new_dir_in(parent, prefix)
 }

@@ -73,11 +73,13 @@ pub mod problem;
 pub mod problems;
 pub mod resources;
 pub mod rng;
+#[cfg(feature = "plot")]
 pub mod scaling;
 pub mod solve;
 pub mod sparse;
 pub mod spy;
 pub mod structured;
+mod tempfs;
 
 /// Sizes at which the hot paths change strategy, public so that tests and benchmarks can run
 /// above them (a path that only starts above a threshold is tested above it).

@@ -570,15 +570,16 @@ pub fn write_atomic_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = new_file_in(&dir, &format!(".{name}."), ".tmp").map_err(|e| Error::io(path, e))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, tmp);
+    let (file, tmp) = crate::tempfs::new_file_in(&dir, &format!(".{name}."), ".tmp")
+        .map_err(|e| Error::io(path, e))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
     fill(&mut w).map_err(|e| Error::io(path, e))?;
-    let tmp = w
+    let file = w
         .into_inner()
         .map_err(|e| Error::io(path, e.into_error()))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    Ok(())
+    file.sync_all().map_err(|e| Error::io(path, e))?;
+    drop(file);
+    tmp.persist(path).map_err(|e| Error::io(path, e))
 }
 
 /// Writes `contents` to `path` atomically: to a temporary file in the same folder first, then
@@ -588,23 +589,6 @@ pub fn write_atomic_with(
 /// [`Error::Io`] naming `path` (or its folder).
 pub fn write_atomic(path: impl AsRef<Path>, contents: &[u8]) -> Result<()> {
     write_atomic_with(path, |w| w.write_all(contents))
-}
-
-/// A temporary file in `dir` created with the usual mode of a new file, `0666` masked by the
-/// umask (tempfile's default is `0600`: an export is meant to be read by others too).
-pub(crate) fn new_file_in(
-    dir: &Path,
-    prefix: &str,
-    suffix: &str,
-) -> std::io::Result<tempfile::NamedTempFile> {
-    let mut b = tempfile::Builder::new();
-    b.prefix(prefix).suffix(suffix);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        b.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    b.tempfile_in(dir)
 }
 
 /// Writes a sparse matrix (see [`matrix_to_string`]) atomically.

@@ -441,14 +441,15 @@ pub fn write_plot(samples: &[Sample], family: &str, path: &Path) -> Result<()> {
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
                 .unwrap_or(Path::new("."));
-            let tmp =
-                crate::mtx::new_file_in(dir, ".plot.", ".png").map_err(|e| Error::io(path, e))?;
+            let (file, tmp) = crate::tempfs::new_file_in(dir, ".plot.", ".png")
+                .map_err(|e| Error::io(path, e))?;
+            drop(file); // plotters writes the PNG by path
             {
                 let root = BitMapBackend::new(tmp.path(), (w, h)).into_drawing_area();
                 draw_curves(root, &f, &pts)
                     .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
             }
-            tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+            tmp.persist(path).map_err(|e| Error::io(path, e))?;
             Ok(())
         }
         _ => Err(Error::invalid(

@@ -7,8 +7,10 @@
 //! offsets) are drawn as red lines. No text is drawn, so no font is needed (PNG and SVG render
 //! on machines without system fonts).
 
+#[cfg(feature = "plot")]
 use crate::mtx::write_atomic;
 use crate::{Error, Result};
+#[cfg(feature = "plot")]
 use plotters::prelude::*;
 use sprs::CsMat;
 use std::path::Path;
@@ -64,6 +66,7 @@ impl DensityGrid {
     }
 
     /// Gray level of a cell: 0 (black) … 255 (white, empty).
+    #[cfg(feature = "plot")]
     fn shade(&self, count: u32, max: u32) -> u8 {
         if count == 0 {
             255
@@ -98,6 +101,7 @@ pub fn text_spy(m: &CsMat<f64>) -> Result<String> {
 }
 
 /// Image geometry: `scale` pixels per grid cell and a margin.
+#[cfg(feature = "plot")]
 struct Geometry {
     scale: u32,
     margin: u32,
@@ -105,6 +109,7 @@ struct Geometry {
     height: u32,
 }
 
+#[cfg(feature = "plot")]
 fn geometry(g: &DensityGrid, target: u32) -> Geometry {
     let side = g.grid_rows.max(g.grid_cols) as u32;
     let scale = (target / side.max(1)).max(1);
@@ -119,10 +124,12 @@ fn geometry(g: &DensityGrid, target: u32) -> Geometry {
 
 /// Pixel coordinate of matrix row/column offset `o` along a side of `n` positions and `cells`
 /// grid cells.
+#[cfg(feature = "plot")]
 fn at(o: usize, n: usize, cells: usize, geo: &Geometry) -> i32 {
     (geo.margin as u128 + o as u128 * cells as u128 * geo.scale as u128 / n.max(1) as u128) as i32
 }
 
+#[cfg(feature = "plot")]
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     g: &DensityGrid,
@@ -221,11 +228,12 @@ pub fn check_spy_path(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Writes a spy plot of `m` to `path` (`.svg` or `.png`), atomically.
+/// Writes a spy plot of `m` to `path` (`.svg` or `.png`), atomically (feature `plot`).
 ///
 /// # Errors
 /// [`Error::Invalid`] for another extension; [`Error::Io`] naming the path when the folder
 /// does not exist or cannot be written.
+#[cfg(feature = "plot")]
 pub fn write_spy(m: &CsMat<f64>, path: &Path, blocks: Blocks) -> Result<()> {
     check_spy_path(path)?;
     let ext = path
@@ -247,13 +255,15 @@ pub fn write_spy(m: &CsMat<f64>, path: &Path, blocks: Blocks) -> Result<()> {
         }
         write_atomic(path, svg.as_bytes())
     } else {
-        let tmp = crate::mtx::new_file_in(&dir, ".spy.", ".png").map_err(|e| Error::io(path, e))?;
+        let (file, tmp) =
+            crate::tempfs::new_file_in(&dir, ".spy.", ".png").map_err(|e| Error::io(path, e))?;
+        drop(file); // plotters writes the PNG by path
         {
             let root = BitMapBackend::new(tmp.path(), (geo.width, geo.height)).into_drawing_area();
             draw(root, &grid, blocks, &geo)
                 .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
         }
-        tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+        tmp.persist(path).map_err(|e| Error::io(path, e))?;
         Ok(())
     }
 }

@@ -147,6 +147,7 @@ impl Layout {
         self.u_offsets[l]..self.u_offsets[l + 1]
     }
     /// Layer `l`'s weights as a column-major matrix view.
+    #[cfg(feature = "nalgebra")]
     pub fn weights<'a>(&self, theta: &'a [f64], l: usize) -> nalgebra::DMatrixView<'a, f64> {
         let (r, c) = self.weight_shape(l);
         nalgebra::DMatrixView::from_slice(&theta[self.weight_range(l)], r, c)
