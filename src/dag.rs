@@ -21,7 +21,7 @@
 use crate::{Error, Result};
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
-use sprs::{CsMat, CsMatView};
+use sprs::CsMatView;
 use std::collections::VecDeque;
 
 /// A topological order of the unknowns of a square sparse matrix: every unknown comes after
@@ -379,12 +379,4 @@ pub fn view_nalgebra_csr(m: &nalgebra_sparse::CsrMatrix<f64>) -> Result<CsMatVie
     let (offsets, indices, values) = m.csr_data();
     CsMatView::try_new((m.nrows(), m.ncols()), offsets, indices, values)
         .map_err(|(_, _, _, e)| Error::invalid("nalgebra-sparse CSR matrix", e.to_string()))
-}
-
-/// Convenience: [`check_dag`] on an owned sprs matrix.
-///
-/// # Errors
-/// As [`check_dag`].
-pub fn check_dag_owned(m: &CsMat<f64>, offsets: Option<&[usize]>) -> Result<DagReport> {
-    check_dag(m.view(), offsets)
 }

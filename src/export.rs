@@ -75,19 +75,6 @@ pub fn check_kind(dir: &Path, kind: &str) -> Result<()> {
     }
 }
 
-/// The files that [`export_evaluation`] writes, in order (inputs excluded).
-pub const EVALUATION_FILES: [&str; 9] = [
-    "dfdu.mtx",
-    "dfdtheta.mtx",
-    "u.mtx",
-    "theta.mtx",
-    "lambda.mtx",
-    "gradient.mtx",
-    "dLdu.mtx",
-    "dLdtheta.mtx",
-    "problem.json",
-];
-
 /// What an export folder holds besides the evaluation itself.
 #[derive(Debug, Clone, Copy)]
 pub struct ExportSpec<'a> {

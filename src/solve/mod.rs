@@ -213,11 +213,6 @@ impl Solver {
         }
     }
 
-    /// The analyzed backend.
-    pub fn backend(&self) -> &Backend {
-        &self.backend
-    }
-
     /// Numeric factorization of `a` (the analyzed pattern with new values); for the
     /// triangular solver only the checks.
     ///

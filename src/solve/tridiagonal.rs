@@ -83,11 +83,6 @@ impl TridiagonalLdlt {
         })
     }
 
-    /// The pivots `d_k` of the last successful factorization.
-    pub fn pivots(&self) -> impl Iterator<Item = f64> + '_ {
-        self.inv_d.iter().map(|v| 1.0 / v)
-    }
-
     /// Numeric factorization of `a` (the analyzed pattern with new values).
     ///
     /// # Errors

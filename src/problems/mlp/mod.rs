@@ -42,7 +42,6 @@ use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
 use crate::objectives::{Functional, OutputMisfit};
 use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
-use crate::sparse::zeros_like;
 use crate::structured::kron::RowKron;
 use crate::{Error, Result, Scalar};
 use rand_distr::{Distribution, StandardNormal};
@@ -455,18 +454,6 @@ impl Mlp {
     /// `Mᵀ = D K` (n_u × n_θ).
     pub fn assemble_mt(&self, u: &[f64]) -> CsMat<f64> {
         &self.assemble_d(u) * &self.assemble_k(u)
-    }
-
-    /// `∂f/∂u = L` and `∂f/∂θ = −Mᵀ` at `(u, θ)`, assembled through [`Jacobians`].
-    ///
-    /// # Errors
-    /// Never for consistent lengths; kept fallible like the trait.
-    pub fn jacobians_at(&self, u: &[f64], theta: &[f64]) -> Result<(CsMat<f64>, CsMat<f64>)> {
-        let mut l = zeros_like(&self.dfdu_pattern(), "L")?;
-        self.fill_dfdu(u, theta, l.data_mut())?;
-        let mut m = zeros_like(&self.dfdtheta_pattern(), "df/dtheta")?;
-        self.fill_dfdtheta(u, theta, m.data_mut())?;
-        Ok((l, m))
     }
 
     /// `problem.json` content: kind, sizes, layers, y, activation, regularization, offsets.
