@@ -284,8 +284,8 @@ impl Error {
         }
     }
 
-    /// Shorthand for [`Error::Invalid`].
-    pub(crate) fn invalid(what: impl Into<String>, message: impl Into<String>) -> Self {
+    /// [`Error::Invalid`]: `what` (a parameter or input) is unusable because of `message`.
+    pub fn invalid(what: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Invalid {
             what: what.into(),
             message: message.into(),

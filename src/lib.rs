@@ -73,8 +73,6 @@ pub mod problem;
 pub mod problems;
 pub mod resources;
 pub mod rng;
-#[cfg(feature = "plot")]
-pub mod scaling;
 pub mod solve;
 pub mod sparse;
 pub mod spy;

@@ -582,6 +582,38 @@ pub fn write_atomic_with(
     tmp.persist(path).map_err(|e| Error::io(path, e))
 }
 
+/// Writes `path` atomically through a writer that needs a file name (an image encoder, say):
+/// `write` gets the name of a new temporary file next to `path` and fills it; the file is
+/// then renamed over `path`. On failure nothing is left at `path` (nor a temporary file).
+///
+/// # Errors
+/// [`Error::Io`] naming `path`, with the message `write` returned.
+pub fn write_atomic_by_name<E: std::fmt::Display>(
+    path: impl AsRef<Path>,
+    write: impl FnOnce(&Path) -> std::result::Result<(), E>,
+) -> Result<()> {
+    let path = path.as_ref();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    crate::folder::check_parent(path)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // the temporary name keeps the extension: encoders choose the format by it
+    let suffix = match path.extension() {
+        Some(e) => format!(".tmp.{}", e.to_string_lossy()),
+        None => ".tmp".to_string(),
+    };
+    let (file, tmp) = crate::tempfs::new_file_in(&dir, &format!(".{name}."), &suffix)
+        .map_err(|e| Error::io(path, e))?;
+    drop(file);
+    write(tmp.path()).map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e))
+}
+
 /// Writes `contents` to `path` atomically: to a temporary file in the same folder first, then
 /// renamed over `path`. On failure nothing is left at `path` (nor a temporary file).
 ///

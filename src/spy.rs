@@ -8,7 +8,7 @@
 //! on machines without system fonts).
 
 #[cfg(feature = "plot")]
-use crate::mtx::write_atomic;
+use crate::mtx::{write_atomic, write_atomic_by_name};
 use crate::{Error, Result};
 #[cfg(feature = "plot")]
 use plotters::prelude::*;
@@ -240,10 +240,6 @@ pub fn write_spy(m: &CsMat<f64>, path: &Path, blocks: Blocks) -> Result<()> {
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
     let grid = DensityGrid::new(m, IMAGE_CELLS);
     let geo = geometry(&grid, 800);
     if ext.as_deref() == Some("svg") {
@@ -255,15 +251,10 @@ pub fn write_spy(m: &CsMat<f64>, path: &Path, blocks: Blocks) -> Result<()> {
         }
         write_atomic(path, svg.as_bytes())
     } else {
-        let (file, tmp) =
-            crate::tempfs::new_file_in(&dir, ".spy.", ".png").map_err(|e| Error::io(path, e))?;
-        drop(file); // plotters writes the PNG by path
-        {
-            let root = BitMapBackend::new(tmp.path(), (geo.width, geo.height)).into_drawing_area();
+        // plotters writes the PNG by file name
+        write_atomic_by_name(path, |tmp| {
+            let root = BitMapBackend::new(tmp, (geo.width, geo.height)).into_drawing_area();
             draw(root, &grid, blocks, &geo)
-                .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-        }
-        tmp.persist(path).map_err(|e| Error::io(path, e))?;
-        Ok(())
+        })
     }
 }

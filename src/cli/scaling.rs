@@ -3,9 +3,11 @@
 
 use super::ScalingArgs;
 use adjoint::export::prepare_dir;
-use adjoint::scaling::{fit_slope, study, write_plot, Method};
+mod study;
+
 use serde_json::json;
 use std::time::Duration;
+use study::{fit_slope, study, write_plot, Method};
 
 pub fn run(args: &ScalingArgs) -> anyhow::Result<()> {
     // refuse an unusable --out before the study; create it only when the plots are written

@@ -1,4 +1,5 @@
-//! The scaling study: the adjoint gradient against the methods it replaces.
+//! The scaling study: the adjoint gradient against the methods it replaces (the CLI's side:
+//! timing loops and plots are not part of the library).
 //!
 //! Forming `du/dθ` costs `O(n_u n_θ)`; so do forward-mode dual numbers (one pass per
 //! parameter) and finite differences (two evaluations per parameter). The adjoint gradient
@@ -8,10 +9,10 @@
 //! of `time ∝ n_θ^p` on a log-log scale: about 1 for the adjoint on the tridiagonal problem,
 //! about 2 for the others.
 
-use crate::check::forward_sensitivity_gradient;
-use crate::problems::mlp::{Activation, Mlp, Target};
-use crate::problems::tridiagonal::Tridiagonal;
-use crate::{AdjointWorkspace, Error, Result, SolverKind};
+use adjoint::check::forward_sensitivity_gradient;
+use adjoint::problems::mlp::{Activation, Mlp, Target};
+use adjoint::problems::tridiagonal::Tridiagonal;
+use adjoint::{AdjointWorkspace, Error, Result, SolverKind};
 use num_dual::{Dual64, DualNum};
 use plotters::prelude::*;
 use std::path::Path;
@@ -154,7 +155,7 @@ fn gradient_time(
 /// One family: for each method, sizes double from `sizes.start()` until one gradient takes
 /// longer than `budget` or the size passes `sizes.end()`.
 #[allow(clippy::too_many_arguments)]
-fn sweep<P: crate::AdjointProblem>(
+fn sweep<P: adjoint::AdjointProblem>(
     family: &'static str,
     sizes: std::ops::RangeInclusive<usize>,
     budget: Duration,
@@ -434,27 +435,93 @@ pub fn write_plot(samples: &[Sample], family: &str, path: &Path) -> Result<()> {
                 Some(i) => format!("{}{text}{}", &svg[..i], &svg[i..]),
                 None => svg,
             };
-            crate::mtx::write_atomic(path, svg.as_bytes())
+            adjoint::mtx::write_atomic(path, svg.as_bytes())
         }
         "png" => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let (file, tmp) = crate::tempfs::new_file_in(dir, ".plot.", ".png")
-                .map_err(|e| Error::io(path, e))?;
-            drop(file); // plotters writes the PNG by path
-            {
-                let root = BitMapBackend::new(tmp.path(), (w, h)).into_drawing_area();
+            // plotters writes the PNG by file name
+            adjoint::mtx::write_atomic_by_name(path, |tmp| {
+                let root = BitMapBackend::new(tmp, (w, h)).into_drawing_area();
                 draw_curves(root, &f, &pts)
-                    .map_err(|e| Error::io(path, std::io::Error::other(e)))?;
-            }
-            tmp.persist(path).map_err(|e| Error::io(path, e))?;
-            Ok(())
+            })
         }
         _ => Err(Error::invalid(
             "plot path",
             format!("{}: use a .svg or .png file name", path.display()),
         )),
+    }
+}
+
+// The study's own tests (moved from tests/scaling.rs with the study).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitted_slopes_recover_known_exponents() {
+        let samples: Vec<Sample> = [100usize, 200, 400, 800]
+            .iter()
+            .flat_map(|&n| {
+                [
+                    Sample {
+                        family: "f",
+                        method: Method::Adjoint,
+                        size: n,
+                        n_params: n,
+                        seconds: 1e-3 * n as f64,
+                    },
+                    Sample {
+                        family: "f",
+                        method: Method::DualNumbers,
+                        size: n,
+                        n_params: n,
+                        seconds: 1e-6 * (n * n) as f64,
+                    },
+                ]
+            })
+            .collect();
+        assert!((fit_slope(&samples, "f", Method::Adjoint, 0.0).unwrap() - 1.0).abs() < 1e-12);
+        assert!((fit_slope(&samples, "f", Method::DualNumbers, 0.0).unwrap() - 2.0).abs() < 1e-12);
+        assert_eq!(
+            fit_slope(&samples, "f", Method::FiniteDifferences, 0.0),
+            None
+        );
+        assert_eq!(fit_slope(&samples, "f", Method::Adjoint, 10.0), None);
+    }
+
+    #[test]
+    fn a_short_study_covers_every_method_and_writes_plots() {
+        let mut seen = 0;
+        let samples = study(Duration::from_millis(2), |_| seen += 1).unwrap();
+        assert_eq!(seen, samples.len());
+        for family in ["tridiagonal", "network"] {
+            for m in Method::ALL {
+                let n = samples
+                    .iter()
+                    .filter(|s| s.family == family && s.method == m)
+                    .count();
+                assert!(n >= 2, "{family} {m:?}: {n} samples");
+            }
+        }
+        // the adjoint reaches larger problems than the O(n_u n_θ) methods within one budget
+        let largest = |m| {
+            samples
+                .iter()
+                .filter(|s| s.family == "tridiagonal" && s.method == m)
+                .map(|s| s.n_params)
+                .max()
+                .unwrap()
+        };
+        assert!(largest(Method::Adjoint) > largest(Method::ForwardSensitivity));
+        let dir = tempfile::tempdir().unwrap();
+        for ext in ["svg", "png"] {
+            let p = dir.path().join(format!("s.{ext}"));
+            write_plot(&samples, "tridiagonal", &p).unwrap();
+            assert!(std::fs::metadata(&p).unwrap().len() > 100);
+        }
+        let svg = std::fs::read_to_string(dir.path().join("s.svg")).unwrap();
+        assert!(svg.contains("slope") && svg.contains("adjoint"));
+        assert!(write_plot(&samples, "tridiagonal", &dir.path().join("s.gif")).is_err());
+        assert!(write_plot(&samples, "nothing", &dir.path().join("n.svg")).is_err());
+        assert!(study(Duration::ZERO, |_| {}).is_err());
     }
 }
