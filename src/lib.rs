@@ -42,7 +42,7 @@
 //! - [`check`]: verification (partials against dual numbers or finite differences, the
 //!   Taylor test, forward sensitivities).
 //! - [`dag`]: the DAG check of `∂f/∂u`; [`spy`]: spy plots; [`structured`]: lazy operators.
-//! - [`sparse`] (including the gradient plan [`sparse::ColumnRuns`]), [`rng`]: utilities;
+//! - [`sparse`] (patterns, slots, `Mᵀx` kernels), [`rng`]: utilities;
 //!   [`thresholds`]: the sizes above which the hot paths stream their stores or split their
 //!   passes over two threads.
 //!

@@ -33,7 +33,7 @@ const MIN_SHIFTED: usize = 8;
 
 /// Consecutive columns with the same number of entries (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Segment {
+pub(crate) struct Segment {
     /// Entries per column.
     pub count: usize,
     /// Number of columns.
@@ -45,24 +45,10 @@ pub struct Segment {
 
 /// The segments of a CSC matrix's columns, a plan for `base + Mᵀx` (see the module doc).
 ///
-/// # Example
-/// ```
-/// use adjoint::sparse::ColumnRuns;
-/// use sprs::TriMat;
-/// // columns 0..3 hold rows 0..3 (shifted), column 4 rows {0, 2} (listed)
-/// let mut t = TriMat::new((3, 4));
-/// for (i, j, v) in [(0, 0, 1.0), (1, 1, 2.0), (2, 2, 3.0), (0, 3, 4.0), (2, 3, 5.0)] {
-///     t.add_triplet(i, j, v);
-/// }
-/// let m: sprs::CsMat<f64> = t.to_csc();
-/// let plan = ColumnRuns::new(&m).unwrap();
-/// assert_eq!(plan.runs(), vec![(1, 3), (2, 1)]);
-/// let mut y = [0.0; 4];
-/// plan.mul_transpose_add(&m, &[10.0, 100.0, 1000.0], None, &mut y);
-/// assert_eq!(y, [10.0, 200.0, 3000.0, 5040.0]);
-/// ```
+/// For example (`tests.rs`, `the_documented_example`): columns 0..3 holding rows 0..3 one
+/// each, then column 3 holding rows {0, 2}, give the runs `[(1, 3), (2, 1)]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ColumnRuns {
+pub(crate) struct ColumnRuns {
     segments: Vec<Segment>,
     /// Row indices of the listed segments, in column order.
     listed_rows: Vec<u32>,
@@ -207,11 +193,13 @@ impl ColumnRuns {
     }
 
     /// The segments, in column order.
+    #[cfg(test)]
     pub fn segments(&self) -> &[Segment] {
         &self.segments
     }
 
     /// `(entries per column, number of columns)` of consecutive segments merged by count.
+    #[cfg(test)]
     pub fn runs(&self) -> Vec<(usize, usize)> {
         let mut runs: Vec<(usize, usize)> = Vec::new();
         for s in &self.segments {
@@ -224,6 +212,7 @@ impl ColumnRuns {
     }
 
     /// Number of columns in shifted segments (whose row indices are never read).
+    #[cfg(test)]
     pub fn shifted_columns(&self) -> usize {
         self.segments
             .iter()
@@ -352,3 +341,6 @@ fn listed<const C: usize>(
         None => fill_with_mode(y, stream, column),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -11,7 +11,7 @@
 
 mod column_runs;
 
-pub use column_runs::{ColumnRuns, Segment};
+pub(crate) use column_runs::ColumnRuns;
 
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure};

@@ -1,8 +1,9 @@
 //! `ColumnRuns`, the `indptr`-free plan for `Mᵀx` used by the gradient step, against the
 //! plain column loop and a dense product, including outputs large enough for streaming stores.
 
-use adjoint::sparse::{mul_transpose_add_into, ColumnRuns};
-use adjoint::thresholds::STREAMING_THRESHOLD;
+use super::ColumnRuns;
+use crate::sparse::mul_transpose_add_into;
+use crate::thresholds::STREAMING_THRESHOLD;
 use rand::{RngExt, SeedableRng};
 use sprs::{CsMat, TriMat};
 
@@ -70,7 +71,7 @@ fn with_values(p: sprs::CsStructure) -> CsMat<f64> {
 
 #[test]
 fn banded_columns_form_shifted_segments_that_read_no_indices() {
-    use adjoint::problems::tridiagonal::dfdtheta_pattern;
+    use crate::problems::tridiagonal::dfdtheta_pattern;
     for n in [1, 2, 9, 40] {
         let m = with_values(dfdtheta_pattern(n));
         let plan = ColumnRuns::new(&m).unwrap();
@@ -164,4 +165,25 @@ fn long_runs_of_empty_columns_write_the_base() {
         plan.mul_transpose_add(&m, &x, b, &mut y);
         assert_eq!(y, dense_mul_transpose(&m, &x, b));
     }
+}
+
+#[test]
+fn the_documented_example() {
+    // columns 0..3 hold rows 0..3 (shifted), column 3 rows {0, 2} (listed)
+    let mut t = TriMat::new((3, 4));
+    for (i, j, v) in [
+        (0, 0, 1.0),
+        (1, 1, 2.0),
+        (2, 2, 3.0),
+        (0, 3, 4.0),
+        (2, 3, 5.0),
+    ] {
+        t.add_triplet(i, j, v);
+    }
+    let m: CsMat<f64> = t.to_csc();
+    let plan = ColumnRuns::new(&m).unwrap();
+    assert_eq!(plan.runs(), vec![(1, 3), (2, 1)]);
+    let mut y = [0.0; 4];
+    plan.mul_transpose_add(&m, &[10.0, 100.0, 1000.0], None, &mut y);
+    assert_eq!(y, [10.0, 200.0, 3000.0, 5040.0]);
 }
