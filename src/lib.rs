@@ -29,7 +29,8 @@
 //!   reverse mode.
 //! - [`problem`]: the traits the engine uses (sizes, residual, objective, sparse partials
 //!   with their patterns, state solve), for hand-written problems.
-//! - [`adjoint`]: the generic gradient and its reusable [`AdjointWorkspace`].
+//! - [`adjoint`]: the generic gradient and its reusable [`AdjointWorkspace`];
+//!   [`descent`]: gradient descent for any problem with a gradient.
 //! - [`solve`]: the linear solvers for `∂f/∂u` (sparse `LDLᵀ` with a banded kernel for the
 //!   tridiagonal pattern, triangular sweeps for DAGs, `LU`), chosen by [`SolverKind`].
 //! - [`problems`]: built-in problems — the seed's tridiagonal problem, general parametrized
@@ -61,6 +62,7 @@ pub mod adjoint;
 pub mod check;
 pub mod dag;
 pub mod derived;
+pub mod descent;
 pub mod error;
 pub mod export;
 pub mod folder;

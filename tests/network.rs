@@ -257,3 +257,36 @@ fn a_plain_chain_matches_the_mlp_problem() {
     b.evaluate(&mlp, &theta).unwrap();
     assert_close(a.gradient(), b.gradient(), 1e-14, "chain network vs mlp");
 }
+
+#[test]
+fn an_mlp_is_a_chain_network() {
+    use adjoint::problems::mlp::Mlp;
+    for (layers, act, rho, seed) in [
+        (vec![3, 4, 2], Activation::Tanh, 0.0, 1),
+        (vec![5, 6, 6, 1], Activation::Sigmoid, 0.2, 2),
+        (vec![2, 3, 3, 3, 2], Activation::ExpNeg, 0.0, 3),
+        (vec![4, 1], Activation::Identity, 0.5, 4),
+    ] {
+        let (mlp, mut theta) = Mlp::random(&layers, act, Target::Scalar(0.6), rho, seed).unwrap();
+        theta.iter_mut().for_each(|t| *t *= 30.0);
+        let net = mlp.to_network().unwrap();
+        let mut a = AdjointWorkspace::new(&mlp, SolverKind::Auto).unwrap();
+        let mut b = AdjointWorkspace::new(&net, SolverKind::Auto).unwrap();
+        let (la, lb) = (
+            a.evaluate(&mlp, &theta).unwrap(),
+            b.evaluate(&net, &theta).unwrap(),
+        );
+        let what = format!("{layers:?} {act}");
+        assert!(
+            (la - lb).abs() <= 1e-14 * la.abs().max(1.0),
+            "{what}: {la} vs {lb}"
+        );
+        assert_close(a.u(), b.u(), 1e-14, &what);
+        assert_close(a.gradient(), b.gradient(), 1e-14, &what);
+        for (ma, mb) in [(a.dfdu(), b.dfdu()), (a.dfdtheta(), b.dfdtheta())] {
+            assert_eq!(ma.indptr(), mb.indptr(), "{what}");
+            assert_eq!(ma.indices(), mb.indices(), "{what}");
+            assert_close(ma.data(), mb.data(), 1e-14, &what);
+        }
+    }
+}

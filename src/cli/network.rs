@@ -3,9 +3,9 @@
 
 use super::report::{median_timings, shape_json, timings_json, timings_text};
 use super::MlpArgs;
+use adjoint::descent::{gradient_descent, EngineGradient};
 use adjoint::export::{export_evaluation, ExportSpec};
 use adjoint::problems::network::{Network, NetworkFile};
-use adjoint::{AdjointWorkspace, SolverKind};
 use anyhow::Context;
 use serde_json::json;
 use std::path::Path;
@@ -63,18 +63,15 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
         }
         Source::Export(dir) => Network::from_dir(dir)?,
     };
-    let mut ws = AdjointWorkspace::new(&net, SolverKind::Auto)?;
-    for k in 0..args.train {
-        ws.evaluate(&net, &theta)
-            .map_err(|e| adjoint::problems::mlp::train::diverged_at(k, e))?;
-        for (t, g) in theta.iter_mut().zip(ws.gradient()) {
-            *t -= args.lr * g;
-        }
+    let mut engine = EngineGradient::new(&net)?;
+    if args.train > 0 {
+        gradient_descent(&mut engine, &mut theta, args.lr, args.train, |_, _| {})?;
     }
+    let ws = engine.workspace_mut();
     let mut timings = Vec::with_capacity(args.repeat);
     for _ in 0..args.repeat {
         ws.evaluate(&net, &theta)
-            .map_err(|e| adjoint::problems::mlp::train::diverged_at(args.train, e))?;
+            .map_err(|e| adjoint::descent::diverged_at(args.train, e))?;
         timings.push(*ws.timings());
     }
     let t = median_timings(&timings);
@@ -89,7 +86,7 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
             theta_offsets: Some(net.theta_offsets()),
             theta_block_name: "group",
         };
-        export_evaluation(dir, &ws, &theta, &spec)
+        export_evaluation(dir, ws, &theta, &spec)
             .with_context(|| format!("export to {} failed", dir.display()))?;
     }
     if args.json {

@@ -188,12 +188,7 @@ impl Network {
         }
         crate::resources::ensure_memory("the network", estimated_bytes(input, &layers))?;
         check_vector("u0", &u0, input)?;
-        if !(rho >= 0.0 && rho.is_finite()) {
-            return Err(Error::invalid(
-                "regularization",
-                format!("ρ must be finite and ≥ 0, got {rho}"),
-            ));
-        }
+        super::mlp::check_regularization(rho)?;
         let n_layers = layers.len();
         let size_of = |j: usize| if j == 0 { input } else { layers[j - 1].size };
         for (i, l) in layers.iter().enumerate() {
@@ -313,20 +308,7 @@ impl Network {
         for l in &layers {
             u_offsets.push(u_offsets.last().unwrap() + l.size);
         }
-        let n_out = layers.last().unwrap().size;
-        let y = match &target {
-            Target::Scalar(v) if v.is_finite() => vec![*v; n_out],
-            Target::Scalar(v) => {
-                return Err(Error::invalid(
-                    "target",
-                    format!("y must be finite, got {v}"),
-                ))
-            }
-            Target::Vector(v) => {
-                check_vector("y", v, n_out)?;
-                v.clone()
-            }
-        };
+        let y = target.resolve(layers.last().unwrap().size)?;
         let mut net = Network {
             input,
             layers,
@@ -357,21 +339,7 @@ impl Network {
         let activation: Activation = file.activation.as_deref().unwrap_or("exp_neg").parse()?;
         let target = match &file.y {
             None => Target::Scalar(0.0),
-            Some(serde_json::Value::Number(n)) => Target::Scalar(n.as_f64().unwrap_or(f64::NAN)),
-            Some(serde_json::Value::Array(a)) => Target::Vector(
-                a.iter()
-                    .map(|v| v.as_f64())
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| {
-                        Error::invalid("y", "must be a number or an array of numbers")
-                    })?,
-            ),
-            Some(_) => {
-                return Err(Error::invalid(
-                    "y",
-                    "must be a number or an array of numbers",
-                ))
-            }
+            Some(v) => Target::from_json(v)?,
         };
         let mut rng = crate::rng::generator(seed);
         let mut normal =

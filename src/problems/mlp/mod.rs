@@ -163,12 +163,65 @@ pub enum Target {
 }
 
 impl Target {
+    /// From JSON: a number or an array of numbers (the `y` of `problem.json` and of network
+    /// files).
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] naming `y` for anything else.
+    pub fn from_json(v: &serde_json::Value) -> Result<Self> {
+        let bad = || Error::invalid("y", "must be a number or an array of numbers");
+        match v {
+            serde_json::Value::Number(n) => Ok(Target::Scalar(n.as_f64().unwrap_or(f64::NAN))),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .map(|v| v.as_f64())
+                .collect::<Option<Vec<_>>>()
+                .map(Target::Vector)
+                .ok_or_else(bad),
+            _ => Err(bad()),
+        }
+    }
+
+    /// `y` for `n_out` outputs: a scalar broadcast, a vector checked.
+    ///
+    /// # Errors
+    /// [`Error::Invalid`] for a non-finite scalar; [`Error::Shape`] / [`Error::NonFinite`]
+    /// for a vector of the wrong length or with non-finite entries.
+    pub fn resolve(&self, n_out: usize) -> Result<Vec<f64>> {
+        match self {
+            Target::Scalar(y) if y.is_finite() => Ok(vec![*y; n_out]),
+            Target::Scalar(y) => Err(Error::invalid(
+                "target",
+                format!("y must be finite, got {y}"),
+            )),
+            Target::Vector(v) => {
+                check_vector("y", v, n_out)?;
+                Ok(v.clone())
+            }
+        }
+    }
+
     /// As JSON: a number or an array.
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             Target::Scalar(y) => serde_json::json!(y),
             Target::Vector(v) => serde_json::json!(v),
         }
+    }
+}
+
+/// Checks the regularization weight `ρ` of a network objective: finite and `≥ 0`.
+///
+/// # Errors
+/// [`Error::Invalid`] naming `regularization`.
+pub fn check_regularization(rho: f64) -> Result<()> {
+    if rho >= 0.0 && rho.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "regularization",
+            format!("ρ must be finite and ≥ 0, got {rho}"),
+        ))
     }
 }
 
@@ -197,28 +250,8 @@ impl Mlp {
     ) -> Result<Self> {
         let layout = Layout::new(layers)?;
         check_vector("u0", &u0, layers[0])?;
-        if !(rho >= 0.0 && rho.is_finite()) {
-            return Err(Error::invalid(
-                "regularization",
-                format!("ρ must be finite and ≥ 0, got {rho}"),
-            ));
-        }
-        let n_out = *layers.last().unwrap();
-        let y = match &target {
-            Target::Scalar(y) => {
-                if !y.is_finite() {
-                    return Err(Error::invalid(
-                        "target",
-                        format!("y must be finite, got {y}"),
-                    ));
-                }
-                vec![*y; n_out]
-            }
-            Target::Vector(v) => {
-                check_vector("y", v, n_out)?;
-                v.clone()
-            }
-        };
+        check_regularization(rho)?;
+        let y = target.resolve(*layers.last().unwrap())?;
         let start = layout.state_range(layout.n_layers() - 1).start;
         Ok(Mlp {
             layout,
@@ -295,20 +328,7 @@ impl Mlp {
                     .collect::<Option<Vec<_>>>()
             })
             .ok_or_else(|| parse("\"layers\" must be an array of non-negative integers".into()))?;
-        let target = match key("y")? {
-            serde_json::Value::Number(n) => Target::Scalar(n.as_f64().unwrap_or(f64::NAN)),
-            serde_json::Value::Array(a) => Target::Vector(
-                a.iter()
-                    .map(|v| v.as_f64())
-                    .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| parse("\"y\" must be a number or an array of numbers".into()))?,
-            ),
-            _ => {
-                return Err(parse(
-                    "\"y\" must be a number or an array of numbers".into(),
-                ))
-            }
-        };
+        let target = Target::from_json(key("y")?).map_err(|e| parse(e.to_string()))?;
         let activation: Activation = key("activation")?
             .as_str()
             .ok_or_else(|| parse("\"activation\" must be a string".into()))?
@@ -375,6 +395,33 @@ impl Mlp {
     /// The problem as a [`Model`] (residual and objective written once).
     pub fn model(&self) -> MlpModel<'_> {
         MlpModel(self)
+    }
+
+    /// The same network as a general [`Network`](super::network::Network): a plain chain
+    /// (layer `i` reads layer `i − 1` and has its own parameter group), with the same
+    /// constraint, objective, `u` and `θ` layouts (`tests/network.rs` holds them equal to
+    /// 1e-14).
+    ///
+    /// # Errors
+    /// [`Error::OutOfMemory`] for a network this process cannot hold twice.
+    pub fn to_network(&self) -> Result<super::network::Network> {
+        let sizes = self.layout.layers();
+        let layers = (1..sizes.len())
+            .map(|i| super::network::LayerSpec {
+                size: sizes[i],
+                inputs: vec![i - 1],
+                group: i - 1,
+                residual: None,
+            })
+            .collect();
+        super::network::Network::new(
+            sizes[0],
+            layers,
+            self.activation,
+            self.u0.clone(),
+            self.target.clone(),
+            self.objective.regularization(),
+        )
     }
 
     /// The input of layer `l` within `u`: `u_0` for `l = 0`, else `u_l`.
