@@ -54,7 +54,7 @@ fn resident_mb() -> f64 {
 fn report_and_spy(m: &CsMat<f64>, png: &std::path::Path) {
     let r = structure_report(m, Blocks::default());
     assert!(matches!(r.dag, Some(Ok(_))));
-    write_spy(m, png, Blocks::default()).unwrap();
+    write_spy(m, "m", png, Blocks::default()).unwrap();
 }
 
 fn benches(c: &mut Criterion) {

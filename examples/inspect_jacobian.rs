@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     let spy = std::env::args()
         .nth(2)
         .unwrap_or_else(|| format!("{path}.svg"));
-    match write_spy(&m, Path::new(&spy), Blocks::default()) {
+    match write_spy(&m, &path, Path::new(&spy), Blocks::default()) {
         Ok(()) => println!("spy plot: {spy}"),
         Err(e) => {
             eprintln!("error: {e}");

@@ -189,9 +189,15 @@ pub fn export_evaluation(
         // spy plots need the `plot` feature (a library built without it exports no pictures)
         #[cfg(feature = "plot")]
         for ext in ["svg", "png"] {
-            write_spy(ws.dfdu(), &path(&format!("dfdu.{ext}")), dfdu_blocks)?;
+            write_spy(
+                ws.dfdu(),
+                "∂f/∂u",
+                &path(&format!("dfdu.{ext}")),
+                dfdu_blocks,
+            )?;
             write_spy(
                 ws.dfdtheta(),
+                "∂f/∂θ",
                 &path(&format!("dfdtheta.{ext}")),
                 dfdtheta_blocks,
             )?;

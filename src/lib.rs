@@ -66,6 +66,8 @@ pub mod descent;
 pub mod error;
 pub mod export;
 pub mod folder;
+#[cfg(feature = "plot")]
+pub mod font;
 pub mod inspect;
 pub(crate) mod kernels;
 pub mod mtx;

@@ -27,8 +27,8 @@ fn svg_and_png_are_written_whole() {
     };
     let svg = dir.path().join("m.svg");
     let png = dir.path().join("m.png");
-    write_spy(&m, &svg, blocks).unwrap();
-    write_spy(&m, &png, blocks).unwrap();
+    write_spy(&m, "m", &svg, blocks).unwrap();
+    write_spy(&m, "m", &png, blocks).unwrap();
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(
         text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
@@ -52,11 +52,16 @@ fn svg_and_png_are_written_whole() {
 fn bad_spy_paths_are_clear_errors_and_leave_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let m = diagonal(5);
-    match write_spy(&m, &dir.path().join("missing/m.png"), Blocks::default()) {
+    match write_spy(
+        &m,
+        "m",
+        &dir.path().join("missing/m.png"),
+        Blocks::default(),
+    ) {
         Err(e @ Error::Io { .. }) => assert!(e.to_string().contains("missing/m.png"), "{e}"),
         other => panic!("{other:?}"),
     }
-    match write_spy(&m, &dir.path().join("m.jpg"), Blocks::default()) {
+    match write_spy(&m, "m", &dir.path().join("m.jpg"), Blocks::default()) {
         Err(e @ Error::Invalid { .. }) => assert!(e.to_string().contains(".svg or .png"), "{e}"),
         other => panic!("{other:?}"),
     }
@@ -83,7 +88,7 @@ fn large_matrices_are_binned_and_huge_text_spies_refused() {
         other => panic!("{other:?}"),
     }
     let dir = tempfile::tempdir().unwrap();
-    write_spy(&m, &dir.path().join("big.png"), Blocks::default()).unwrap();
+    write_spy(&m, "big", &dir.path().join("big.png"), Blocks::default()).unwrap();
     // a small matrix keeps one cell per position
     let small = DensityGrid::new(&diagonal(7), 600);
     assert!(small.exact());
@@ -116,4 +121,67 @@ fn structure_report_classes_and_bandwidths() {
     let r2 = structure_report(&csr, Blocks::square(&[0, 2, 4, 6]));
     assert_eq!(r2.blocks, r.blocks);
     assert_eq!(r2.symmetric_pattern, r.symmetric_pattern);
+}
+
+/// `(width, height, RGB or RGBA bytes, channels)` of a PNG.
+fn decode_png(path: &std::path::Path) -> (usize, usize, Vec<u8>, usize) {
+    let decoder = png::Decoder::new(std::fs::File::open(path).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    buf.truncate(info.buffer_size());
+    let channels = info.color_type.samples();
+    (info.width as usize, info.height as usize, buf, channels)
+}
+
+#[test]
+fn pictures_carry_a_title_ticks_and_block_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 30;
+    let mut t = TriMat::new((n, n));
+    for k in 0..n {
+        t.add_triplet(k, k, 1.0);
+        if k > 0 {
+            t.add_triplet(k, k - 1, 1.0);
+        }
+    }
+    let m: CsMat<f64> = t.to_csc();
+    let offsets = [0, 10, 20, 30];
+    let blocks = Blocks {
+        rows: Some(&offsets),
+        cols: Some(&offsets),
+        row_name: Some("layer"),
+        col_name: Some("layer"),
+    };
+    let svg = dir.path().join("l.svg");
+    write_spy(&m, "∂f/∂u", &svg, blocks).unwrap();
+    let text: String = std::fs::read_to_string(&svg)
+        .unwrap()
+        .lines()
+        .map(str::trim)
+        .collect();
+    assert!(text.contains("∂f/∂u: 30 × 30, nz = 59"), "title");
+    for label in ["layer 1", "layer 2", "layer 3", ">25<", ">0<"] {
+        assert!(text.contains(label), "{label} missing");
+    }
+    // the PNG draws the same text with the embedded font: dark pixels in the title band and
+    // in the tick column left of the plot, which hold nothing but text
+    let png = dir.path().join("l.png");
+    write_spy(&m, "∂f/∂u", &png, blocks).unwrap();
+    let (w, h, px, ch) = decode_png(&png);
+    let dark = |x0: usize, x1: usize, y0: usize, y1: usize| {
+        (y0..y1)
+            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+            .filter(|&(x, y)| px[(y * w + x) * ch] < 128)
+            .count()
+    };
+    assert!(w > 400 && h > 400);
+    assert!(dark(0, w, 0, 30) > 50, "the title is drawn");
+    assert!(dark(0, 55, 40, h - 40) > 50, "the row ticks are labelled");
+    assert!(dark(0, w, h - 22, h) > 20, "the column ticks are labelled");
+    // without blocks or a name: no labels, the shape still titled
+    let plain = dir.path().join("p.svg");
+    write_spy(&m, "", &plain, Blocks::default()).unwrap();
+    let text = std::fs::read_to_string(&plain).unwrap();
+    assert!(text.contains("30 × 30, nz = 59") && !text.contains("layer"));
 }

@@ -72,7 +72,11 @@ fn inspect_matrix(
         }
     }
     if let Some(spy) = &args.spy {
-        write_spy(m, spy, blocks)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        write_spy(m, &name, spy, blocks)?;
         println!("  spy plot written to {}", spy.display());
     }
     Ok(match &r.dag {
