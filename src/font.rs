@@ -8,10 +8,10 @@ use std::sync::Once;
 static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 
 /// The family name pictures use.
-pub(crate) const FAMILY: &str = "sans-serif";
+pub const FAMILY: &str = "sans-serif";
 
 /// Registers the embedded font (once per process).
-pub(crate) fn register() {
+pub fn register() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         plotters::style::register_font(FAMILY, plotters::style::FontStyle::Normal, DEJAVU_SANS)
