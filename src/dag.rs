@@ -210,20 +210,7 @@ pub fn check_dag(m: CsMatView<'_, f64>, offsets: Option<&[usize]>) -> Result<Dag
     })
 }
 
-fn check_offsets(off: &[usize], n: usize) -> Result<()> {
-    if off.first() != Some(&0) || off.last() != Some(&n) || off.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(Error::invalid(
-            "block offsets",
-            format!("{off:?} must increase strictly from 0 to n = {n}"),
-        ));
-    }
-    Ok(())
-}
-
-/// The block holding unknown `i`.
-fn block_of(off: &[usize], i: usize) -> usize {
-    off.partition_point(|&o| o <= i) - 1
-}
+use crate::blocks::{block_of, check_offsets, identity_entry};
 
 /// Longest-path levels in topological order: `level(i) = 1 + max level(j)` over `j → i`.
 fn count_levels(m: CsMatView<'_, f64>, order: &TopologicalOrder) -> usize {
@@ -312,7 +299,7 @@ fn block_report(m: CsMatView<'_, f64>, off: &[usize]) -> BlockReport {
             edges.insert((bj, bi));
             continue;
         }
-        let ok = if i == j { v == 1.0 } else { v == 0.0 };
+        let ok = identity_entry(i == j, v);
         if i == j {
             diag_seen[i] = true;
         }

@@ -195,7 +195,10 @@ pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
     };
     let dag = square.then(|| crate::dag::check_dag(m.view(), dag_offsets));
     let (table, omitted_blocks) = match (blocks.rows, blocks.cols) {
-        (Some(r), Some(c)) if valid_offsets(r, rows) && valid_offsets(c, cols) => {
+        (Some(r), Some(c))
+            if crate::blocks::check_offsets(r, rows).is_ok()
+                && crate::blocks::check_offsets(c, cols).is_ok() =>
+        {
             block_table(m, r, c)
         }
         _ => (Vec::new(), 0),
@@ -223,10 +226,6 @@ pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
     }
 }
 
-fn valid_offsets(off: &[usize], n: usize) -> bool {
-    off.first() == Some(&0) && off.last() == Some(&n) && off.windows(2).all(|w| w[0] < w[1])
-}
-
 /// Block grids up to this many blocks are listed whole, zero blocks included.
 pub const FULL_BLOCK_TABLE: usize = 400;
 
@@ -242,18 +241,23 @@ fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> (Vec<BlockInfo>, usi
         nnz: usize,
         on_diagonal: usize,
         ones_on_diagonal: usize,
+        /// Stored entries that an identity would not have ([`crate::blocks`]'s rule).
+        not_identity: usize,
     }
     let mut acc: std::collections::BTreeMap<(usize, usize), Acc> = Default::default();
     for (&v, (i, j)) in m.iter() {
-        let bi = r.partition_point(|&o| o <= i) - 1;
-        let bj = c.partition_point(|&o| o <= j) - 1;
+        let (bi, bj) = (crate::blocks::block_of(r, i), crate::blocks::block_of(c, j));
         let a = acc.entry((bi, bj)).or_default();
         a.nnz += 1;
-        if i - r[bi] == j - c[bj] {
+        let on_diagonal = i - r[bi] == j - c[bj];
+        if on_diagonal {
             a.on_diagonal += 1;
             if v == 1.0 {
                 a.ones_on_diagonal += 1;
             }
+        }
+        if !crate::blocks::identity_entry(on_diagonal, v) {
+            a.not_identity += 1;
         }
     }
     let total = nbr as f64 * nbc as f64;
@@ -273,11 +277,8 @@ fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> (Vec<BlockInfo>, usi
             let shape = (r[bi + 1] - r[bi], c[bj + 1] - c[bj]);
             let class = if a.nnz == 0 {
                 BlockClass::Zero
-            } else if shape.0 == shape.1
-                && a.on_diagonal == a.nnz
-                && a.ones_on_diagonal == shape.0
-                && a.nnz == shape.0
-            {
+            } else if shape.0 == shape.1 && a.ones_on_diagonal == shape.0 && a.not_identity == 0 {
+                // every diagonal entry stored and 1, everything else stored exactly 0
                 BlockClass::Identity
             } else if shape.0 == shape.1 && a.on_diagonal == a.nnz {
                 BlockClass::Diagonal

@@ -59,6 +59,7 @@
 //! ```
 
 pub mod adjoint;
+pub mod blocks;
 pub mod check;
 pub mod dag;
 pub mod derived;

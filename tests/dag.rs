@@ -326,3 +326,41 @@ fn non_finite_entries_in_natural_order_are_found_by_the_factor() {
     s.solve_in_place(&good, &mut x).unwrap();
     assert!(x.iter().all(|v| v.is_finite()));
 }
+
+/// One identity-block rule (`adjoint::blocks`): a diagonal block with explicit zeros off its
+/// diagonal is an identity for the DAG check and for the structure report alike; a stored
+/// nonzero or a missing diagonal entry makes it not one, for both.
+#[test]
+fn one_identity_block_rule_for_the_dag_check_and_the_report() {
+    use adjoint::inspect::{structure_report, BlockClass, Blocks};
+    let offsets = [0, 2, 4];
+    let build = |extra: f64, drop_diagonal: bool| {
+        let mut t = sprs::TriMat::new((4, 4));
+        for i in 0..4 {
+            if !(drop_diagonal && i == 3) {
+                t.add_triplet(i, i, 1.0);
+            }
+        }
+        t.add_triplet(0, 1, 0.0); // an explicit zero inside block 0
+        t.add_triplet(3, 2, extra); // inside block 1
+        t.add_triplet(2, 0, 5.0); // block 0 → block 1
+        let m: sprs::CsMat<f64> = t.to_csc();
+        m
+    };
+    for (extra, drop_diagonal, identity) in
+        [(0.0, false, true), (0.5, false, false), (0.0, true, false)]
+    {
+        let m = build(extra, drop_diagonal);
+        let dag = check_dag(m.view(), Some(&offsets)).unwrap();
+        let blocks = dag.blocks.unwrap();
+        assert!(blocks.identity[0], "block 0 holds an explicit zero only");
+        assert_eq!(
+            blocks.identity[1], identity,
+            "extra {extra}, drop {drop_diagonal}"
+        );
+        let r = structure_report(&m, Blocks::square(&offsets));
+        let class = |b: (usize, usize)| r.blocks.iter().find(|x| x.block == b).unwrap().class;
+        assert_eq!(class((0, 0)), BlockClass::Identity);
+        assert_eq!(class((1, 1)) == BlockClass::Identity, identity);
+    }
+}

@@ -248,9 +248,9 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
         ("theta_offsets", &t_off, sizes.n_theta.as_ref().map(|s| s.0)),
     ] {
         let Some(off) = off else { continue };
-        let increasing = off.first() == Some(&0) && off.windows(2).all(|w| w[0] < w[1]);
-        let ends = n.is_none_or(|n| off.last() == Some(&n));
-        if !increasing || !ends {
+        // the one rule (adjoint::blocks), against the size when it is known
+        let end = n.unwrap_or_else(|| off.last().copied().unwrap_or(0));
+        if adjoint::blocks::check_offsets(off, end).is_err() {
             bail!(
                 "{}: {key} {} must increase from 0 to {}",
                 dir.join("problem.json").display(),
