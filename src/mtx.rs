@@ -132,98 +132,16 @@ pub fn read_matrix(path: impl AsRef<Path>) -> Result<MtxMatrix> {
 ///
 /// # Errors
 /// As [`read_matrix`].
-pub fn read_matrix_from(mut reader: impl BufRead, path: &Path) -> Result<MtxMatrix> {
-    let last_line = std::cell::Cell::new(0usize);
-    let mut buf = Vec::new();
-    let mut next_line = |what: &str| -> Result<Option<(usize, String)>> {
-        let n = last_line.get() + 1;
-        match read_bounded_line(&mut reader, &mut buf) {
-            Ok(None) => Ok(None),
-            Ok(Some(l)) => {
-                last_line.set(n);
-                Ok(Some((n, l)))
-            }
-            Err(m) => Err(parse_err(path, n, format!("cannot read {what}: {m}"))),
-        }
-    };
-    let (_, banner) = next_line("the banner")?
-        .ok_or_else(|| parse_err(path, 1, "empty file, expected a %%MatrixMarket banner"))?;
-    // a UTF-8 byte-order mark (written by some editors) is not part of the banner
-    let banner = banner.strip_prefix('\u{feff}').unwrap_or(&banner);
-    let header = parse_banner(banner).map_err(|m| parse_err(path, 1, m))?;
-
-    // size line: first line that is neither a comment nor blank
-    let (size_line_no, size_line) = loop {
-        match next_line("the size line")? {
-            None => {
-                return Err(parse_err(
-                    path,
-                    last_line.get() + 1,
-                    "truncated file: no size line",
-                ))
-            }
-            Some((_, l)) if l.trim().is_empty() || l.starts_with('%') => continue,
-            Some(x) => break x,
-        }
-    };
-    let sizes: Vec<&str> = size_line.split_whitespace().collect();
-    let parse_size = |s: &str| -> Result<usize> {
-        s.parse::<usize>().map_err(|_| {
-            parse_err(
-                path,
-                size_line_no,
-                format!("bad size {s:?} on the size line"),
-            )
-        })
-    };
-    let (rows, cols, declared) = match (header.format, sizes.as_slice()) {
-        (Format::Coordinate, [r, c, nnz]) => (parse_size(r)?, parse_size(c)?, parse_size(nnz)?),
-        (Format::Array, [r, c]) => {
-            let (r, c) = (parse_size(r)?, parse_size(c)?);
-            let count = match header.symmetry {
-                Symmetry::General => r.checked_mul(c),
-                Symmetry::Symmetric => r.checked_mul(r + 1).map(|x| x / 2),
-                Symmetry::SkewSymmetric => r.checked_mul(r.saturating_sub(1)).map(|x| x / 2),
-            };
-            let count = count.ok_or_else(|| parse_err(path, size_line_no, "matrix too large"))?;
-            (r, c, count)
-        }
-        (Format::Coordinate, _) => {
-            return Err(parse_err(
-                path,
-                size_line_no,
-                "expected `rows cols entries` on the size line",
-            ))
-        }
-        (Format::Array, _) => {
-            return Err(parse_err(
-                path,
-                size_line_no,
-                "expected `rows cols` on the size line",
-            ))
-        }
-    };
-    if header.symmetry != Symmetry::General && rows != cols {
-        return Err(parse_err(
-            path,
-            size_line_no,
-            format!(
-                "a {} matrix must be square, found {rows}×{cols}",
-                header.symmetry.name()
-            ),
-        ));
-    }
-
-    check_claimed_size(path, size_line_no, rows, cols, header)?;
+pub fn read_matrix_from(reader: impl BufRead, path: &Path) -> Result<MtxMatrix> {
+    let mut lines = Lines::new(reader, path);
+    let header = read_banner(&mut lines)?;
+    let (size_line, rows, cols, declared) = read_size_line(&mut lines, header)?;
+    check_claimed_size(path, size_line, rows, cols, header)?;
     // grown by what the file really holds, never reserved by its claim
     let mut entries = Vec::with_capacity(declared.min(1 << 12));
     let mut count = 0usize;
-    // array position (column-major, lower triangle for symmetric)
-    let (mut ai, mut aj) = (0usize, 0usize);
-    if header.format == Format::Array && header.symmetry == Symmetry::SkewSymmetric {
-        ai = 1;
-    }
-    while let Some((n, line)) = next_line("an entry")? {
+    let mut position = ArrayPosition::new(header.symmetry);
+    while let Some((n, line)) = lines.next("an entry")? {
         let line = line.trim();
         if line.is_empty() || line.starts_with('%') {
             continue;
@@ -236,109 +154,26 @@ pub fn read_matrix_from(mut reader: impl BufRead, path: &Path) -> Result<MtxMatr
             ));
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let value_at = |s: &str| -> Result<f64> {
-            let v: f64 = s
-                .parse()
-                .map_err(|_| parse_err(path, n, format!("bad value {s:?}")))?;
-            if !v.is_finite() {
-                return Err(parse_err(path, n, format!("value {s} is not finite")));
-            }
-            if header.field == Field::Integer && v.fract() != 0.0 {
-                return Err(parse_err(
-                    path,
-                    n,
-                    format!("value {s} is not an integer, but the field is `integer`"),
-                ));
-            }
-            Ok(v)
+        let at = Located {
+            path,
+            line: n,
+            header,
         };
         let (i, j, v) = match header.format {
-            Format::Coordinate => {
-                let expected = if header.field == Field::Pattern { 2 } else { 3 };
-                if fields.len() != expected {
-                    return Err(parse_err(
-                        path,
-                        n,
-                        format!("expected {expected} fields, found {}", fields.len()),
-                    ));
-                }
-                let index = |s: &str, max: usize, what: &str| -> Result<usize> {
-                    let k: usize = s
-                        .parse()
-                        .map_err(|_| parse_err(path, n, format!("bad {what} index {s:?}")))?;
-                    if k == 0 || k > max {
-                        return Err(parse_err(
-                            path,
-                            n,
-                            format!("{what} index {k} out of range 1..={max}"),
-                        ));
-                    }
-                    Ok(k - 1)
-                };
-                let i = index(fields[0], rows, "row")?;
-                let j = index(fields[1], cols, "column")?;
-                let v = if header.field == Field::Pattern {
-                    1.0
-                } else {
-                    value_at(fields[2])?
-                };
-                (i, j, v)
-            }
+            Format::Coordinate => at.coordinate_entry(&fields, rows, cols)?,
             Format::Array => {
-                if fields.len() != 1 {
-                    return Err(parse_err(
-                        path,
-                        n,
-                        format!("expected 1 value, found {} fields", fields.len()),
-                    ));
-                }
-                let v = value_at(fields[0])?;
-                let at = (ai, aj);
-                ai += 1;
-                if ai == rows {
-                    aj += 1;
-                    ai = match header.symmetry {
-                        Symmetry::General => 0,
-                        Symmetry::Symmetric => aj,
-                        Symmetry::SkewSymmetric => aj + 1,
-                    };
-                }
-                (at.0, at.1, v)
+                let v = at.array_value(&fields)?;
+                let (i, j) = position.next(rows);
+                (i, j, v)
             }
         };
         count += 1;
-        if header.symmetry != Symmetry::General && j > i {
-            return Err(parse_err(
-                path,
-                n,
-                format!(
-                    "entry ({}, {}) is above the diagonal of a {} file",
-                    i + 1,
-                    j + 1,
-                    header.symmetry.name()
-                ),
-            ));
-        }
-        if header.symmetry == Symmetry::SkewSymmetric && i == j {
-            return Err(parse_err(
-                path,
-                n,
-                "a skew-symmetric file cannot store a diagonal entry",
-            ));
-        }
-        entries.push((i, j, v));
-        if i != j {
-            match header.symmetry {
-                Symmetry::General => {}
-                Symmetry::Symmetric => entries.push((j, i, v)),
-                Symmetry::SkewSymmetric => entries.push((j, i, -v)),
-            }
-        }
+        at.push_entry(&mut entries, i, j, v)?;
     }
     if count < declared {
         return Err(parse_err(
             path,
-            last_line.get() + 1,
+            lines.last + 1,
             format!("truncated file: {count} entries of the {declared} declared"),
         ));
     }
@@ -348,6 +183,249 @@ pub fn read_matrix_from(mut reader: impl BufRead, path: &Path) -> Result<MtxMatr
         cols,
         entries,
     })
+}
+
+/// Numbered lines of a Matrix Market file, each at most [`MAX_LINE_BYTES`].
+struct Lines<'p, R> {
+    reader: R,
+    path: &'p Path,
+    buf: Vec<u8>,
+    /// The number of the last line read (1-based; 0 before the first).
+    last: usize,
+}
+
+impl<'p, R: BufRead> Lines<'p, R> {
+    fn new(reader: R, path: &'p Path) -> Self {
+        Lines {
+            reader,
+            path,
+            buf: Vec::new(),
+            last: 0,
+        }
+    }
+
+    /// The next line and its number; `what` names the expected content in errors.
+    fn next(&mut self, what: &str) -> Result<Option<(usize, String)>> {
+        let n = self.last + 1;
+        match read_bounded_line(&mut self.reader, &mut self.buf) {
+            Ok(None) => Ok(None),
+            Ok(Some(l)) => {
+                self.last = n;
+                Ok(Some((n, l)))
+            }
+            Err(m) => Err(parse_err(self.path, n, format!("cannot read {what}: {m}"))),
+        }
+    }
+}
+
+/// The header reader: the `%%MatrixMarket` banner on line 1 (a UTF-8 byte-order mark, which
+/// some editors write, is not part of it).
+fn read_banner<R: BufRead>(lines: &mut Lines<'_, R>) -> Result<Header> {
+    let path = lines.path;
+    let (_, banner) = lines
+        .next("the banner")?
+        .ok_or_else(|| parse_err(path, 1, "empty file, expected a %%MatrixMarket banner"))?;
+    let banner = banner.strip_prefix('\u{feff}').unwrap_or(&banner);
+    parse_banner(banner).map_err(|m| parse_err(path, 1, m))
+}
+
+/// The size line (the first that is neither a comment nor blank): `rows cols entries` for
+/// coordinate files, `rows cols` for array files, whose entry count follows from the
+/// symmetry. Returns the line number, the sizes and the number of entries declared.
+fn read_size_line<R: BufRead>(
+    lines: &mut Lines<'_, R>,
+    header: Header,
+) -> Result<(usize, usize, usize, usize)> {
+    let path = lines.path;
+    let (n, size_line) = loop {
+        match lines.next("the size line")? {
+            None => {
+                return Err(parse_err(
+                    path,
+                    lines.last + 1,
+                    "truncated file: no size line",
+                ))
+            }
+            Some((_, l)) if l.trim().is_empty() || l.starts_with('%') => continue,
+            Some(x) => break x,
+        }
+    };
+    let sizes: Vec<&str> = size_line.split_whitespace().collect();
+    let parse_size = |s: &str| -> Result<usize> {
+        s.parse::<usize>()
+            .map_err(|_| parse_err(path, n, format!("bad size {s:?} on the size line")))
+    };
+    let (rows, cols, declared) = match (header.format, sizes.as_slice()) {
+        (Format::Coordinate, [r, c, nnz]) => (parse_size(r)?, parse_size(c)?, parse_size(nnz)?),
+        (Format::Array, [r, c]) => {
+            let (r, c) = (parse_size(r)?, parse_size(c)?);
+            let count = match header.symmetry {
+                Symmetry::General => r.checked_mul(c),
+                Symmetry::Symmetric => r.checked_mul(r + 1).map(|x| x / 2),
+                Symmetry::SkewSymmetric => r.checked_mul(r.saturating_sub(1)).map(|x| x / 2),
+            };
+            let count = count.ok_or_else(|| parse_err(path, n, "matrix too large"))?;
+            (r, c, count)
+        }
+        (Format::Coordinate, _) => {
+            return Err(parse_err(
+                path,
+                n,
+                "expected `rows cols entries` on the size line",
+            ))
+        }
+        (Format::Array, _) => {
+            return Err(parse_err(path, n, "expected `rows cols` on the size line"))
+        }
+    };
+    if header.symmetry != Symmetry::General && rows != cols {
+        return Err(parse_err(
+            path,
+            n,
+            format!(
+                "a {} matrix must be square, found {rows}×{cols}",
+                header.symmetry.name()
+            ),
+        ));
+    }
+    Ok((n, rows, cols, declared))
+}
+
+/// Where an entry line is, for its readers and their errors.
+struct Located<'a> {
+    path: &'a Path,
+    line: usize,
+    header: Header,
+}
+
+impl Located<'_> {
+    fn err(&self, message: impl Into<String>) -> Error {
+        parse_err(self.path, self.line, message)
+    }
+
+    /// A finite value, an integer when the field says so.
+    fn value(&self, s: &str) -> Result<f64> {
+        let v: f64 = s
+            .parse()
+            .map_err(|_| self.err(format!("bad value {s:?}")))?;
+        if !v.is_finite() {
+            return Err(self.err(format!("value {s} is not finite")));
+        }
+        if self.header.field == Field::Integer && v.fract() != 0.0 {
+            return Err(self.err(format!(
+                "value {s} is not an integer, but the field is `integer`"
+            )));
+        }
+        Ok(v)
+    }
+
+    /// The coordinate reader: `row col value` (1-based indices in range; `row col` for a
+    /// pattern file, whose value is 1), as a 0-based triplet.
+    fn coordinate_entry(
+        &self,
+        fields: &[&str],
+        rows: usize,
+        cols: usize,
+    ) -> Result<(usize, usize, f64)> {
+        let expected = if self.header.field == Field::Pattern {
+            2
+        } else {
+            3
+        };
+        if fields.len() != expected {
+            return Err(self.err(format!(
+                "expected {expected} fields, found {}",
+                fields.len()
+            )));
+        }
+        let index = |s: &str, max: usize, what: &str| -> Result<usize> {
+            let k: usize = s
+                .parse()
+                .map_err(|_| self.err(format!("bad {what} index {s:?}")))?;
+            if k == 0 || k > max {
+                return Err(self.err(format!("{what} index {k} out of range 1..={max}")));
+            }
+            Ok(k - 1)
+        };
+        let i = index(fields[0], rows, "row")?;
+        let j = index(fields[1], cols, "column")?;
+        let v = if self.header.field == Field::Pattern {
+            1.0
+        } else {
+            self.value(fields[2])?
+        };
+        Ok((i, j, v))
+    }
+
+    /// The array reader: one value per line (its position comes from [`ArrayPosition`]).
+    fn array_value(&self, fields: &[&str]) -> Result<f64> {
+        if fields.len() != 1 {
+            return Err(self.err(format!("expected 1 value, found {} fields", fields.len())));
+        }
+        self.value(fields[0])
+    }
+
+    /// Stores `(i, j, v)` and, for a symmetric or skew-symmetric file, its mirror; such files
+    /// hold the lower triangle only (and no diagonal when skew).
+    fn push_entry(
+        &self,
+        entries: &mut Vec<(usize, usize, f64)>,
+        i: usize,
+        j: usize,
+        v: f64,
+    ) -> Result<()> {
+        let symmetry = self.header.symmetry;
+        if symmetry != Symmetry::General && j > i {
+            return Err(self.err(format!(
+                "entry ({}, {}) is above the diagonal of a {} file",
+                i + 1,
+                j + 1,
+                symmetry.name()
+            )));
+        }
+        if symmetry == Symmetry::SkewSymmetric && i == j {
+            return Err(self.err("a skew-symmetric file cannot store a diagonal entry"));
+        }
+        entries.push((i, j, v));
+        if i != j {
+            match symmetry {
+                Symmetry::General => {}
+                Symmetry::Symmetric => entries.push((j, i, v)),
+                Symmetry::SkewSymmetric => entries.push((j, i, -v)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The position of the next value of an array file: column-major, from the diagonal down for
+/// a symmetric file and from below it for a skew-symmetric one.
+struct ArrayPosition {
+    i: usize,
+    j: usize,
+    symmetry: Symmetry,
+}
+
+impl ArrayPosition {
+    fn new(symmetry: Symmetry) -> Self {
+        let i = usize::from(symmetry == Symmetry::SkewSymmetric);
+        ArrayPosition { i, j: 0, symmetry }
+    }
+
+    /// This value's `(row, col)`; advances to the next.
+    fn next(&mut self, rows: usize) -> (usize, usize) {
+        let at = (self.i, self.j);
+        self.i += 1;
+        if self.i == rows {
+            self.j += 1;
+            self.i = match self.symmetry {
+                Symmetry::General => 0,
+                Symmetry::Symmetric => self.j,
+                Symmetry::SkewSymmetric => self.j + 1,
+            };
+        }
+        at
+    }
 }
 
 /// Longest line the reader accepts (1 MiB): a file without line breaks (`/dev/zero`) is an
