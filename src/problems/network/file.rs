@@ -4,7 +4,7 @@
 use crate::{Error, Result};
 use serde::Deserialize;
 
-/// One layer of a [`Network`] description.
+/// One layer of a [`Network`](super::Network) description.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerSpec {
