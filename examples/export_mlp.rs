@@ -40,7 +40,7 @@ fn main() -> adjoint::Result<()> {
     }
     let d = mlp.assemble_d(ws.u());
     let k = mlp.assemble_k(ws.u());
-    let mut problem_json = mlp.to_json();
+    let mut problem_json = adjoint::io::mlp_json(&mlp);
     problem_json["seed"] = 0.into();
     let spec = ExportSpec {
         inputs: &[("u0", mlp.u0())],

@@ -57,7 +57,7 @@ fn main() -> adjoint::Result<()> {
         col_name: Some("group"),
     };
     print!("{}", report_text(&structure_report(ws.dfdtheta(), blocks)));
-    let problem = net.to_json();
+    let problem = adjoint::io::network_json(&net);
     let spec = ExportSpec {
         inputs: &[("u0", net.u0())],
         matrices: &[],

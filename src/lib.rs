@@ -38,7 +38,8 @@
 //!   ([`problems::mlp::Mlp`], with its dense fast path) and general layered networks
 //!   ([`problems::network::Network`]); each is also a [`Model`] ([`AsModel`]).
 //! - [`objectives`]: objectives as types, shared by the built-ins.
-//! - [`mtx`] and [`export`]: Matrix Market reading and writing, export folders.
+//! - [`mtx`]: Matrix Market reading and writing; [`io`]: export folders (writing them, their
+//!   `problem.json` schema, reading them back); [`folder`]: folders replaced as a whole.
 //! - [`inspect`]: readable text forms of sparse matrices (patterns, triplets).
 //! - [`check`]: verification (partials against dual numbers or finite differences, the
 //!   Taylor test, forward sensitivities).
@@ -65,8 +66,10 @@ pub mod dag;
 pub mod derived;
 pub mod descent;
 pub mod error;
-pub mod export;
 pub mod folder;
+pub mod io;
+/// Export folders (the same module as [`io::export`]).
+pub use io::export;
 #[cfg(feature = "plot")]
 pub mod font;
 pub mod inspect;

@@ -7,7 +7,6 @@
 //! (optionally `ADJOINT_FUZZ_SEED=…` for another sequence).
 
 use adjoint::mtx::read_matrix_from;
-use adjoint::problems::mlp::Mlp;
 use adjoint::problems::network::{Network, NetworkFile};
 use rand::{Rng, RngExt, SeedableRng};
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -204,9 +203,9 @@ fn readers_survive_arbitrary_and_mutated_bytes() {
         let input = mutate(&mut rng, seed.as_bytes());
         std::fs::write(dir.join("problem.json"), &input).unwrap();
         bounded("problem.json", &input, |_| {
-            let _ = Mlp::from_dir(dir);
-            let _ = Network::from_dir(dir);
-            let _ = adjoint::problems::tridiagonal::Tridiagonal::from_dir(dir);
+            let _ = adjoint::io::read_mlp(dir);
+            let _ = adjoint::io::read_network(dir);
+            let _ = adjoint::io::read_tridiagonal(dir);
         });
     }
 }

@@ -35,7 +35,7 @@ fn reference_cases_from_pytorch() {
         "mlp-6-4-1-identity",
     ] {
         let dir = data(name);
-        let (mlp, theta) = Mlp::from_dir(&dir).unwrap();
+        let (mlp, theta) = adjoint::io::read_mlp(&dir).unwrap();
         let reference = read_vector(dir.join("gradient.mtx")).unwrap();
         assert_close(
             explicit(&mlp, &theta).gradient(),

@@ -84,7 +84,7 @@ fn gradient_matches_central_finite_differences() {
 
 fn read_case(name: &str) -> (Tridiagonal, Vec<f64>, Vec<f64>) {
     let dir = data(name);
-    let (p, theta) = Tridiagonal::from_dir(&dir).unwrap();
+    let (p, theta) = adjoint::io::read_tridiagonal(&dir).unwrap();
     let g = read_vector(dir.join("gradient.mtx")).unwrap();
     (p, theta, g)
 }

@@ -167,7 +167,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
             opts,
         } => {
             let (p, theta) = match from {
-                Some(dir) => Tridiagonal::from_dir(dir)?,
+                Some(dir) => adjoint::io::read_tridiagonal(dir)?,
                 None => Tridiagonal::random(*n, *seed)?,
             };
             run_checks("tridiagonal", &p, &theta, opts)
@@ -182,7 +182,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<()> {
             opts,
         } => {
             let (mlp, theta) = match from {
-                Some(dir) => Mlp::from_dir(dir)?,
+                Some(dir) => adjoint::io::read_mlp(dir)?,
                 None => {
                     let layers: Vec<usize> = layers
                         .split(',')

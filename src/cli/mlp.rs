@@ -47,7 +47,7 @@ fn parse_target(s: &str) -> anyhow::Result<Target> {
 fn build(args: &MlpArgs) -> anyhow::Result<(Mlp, Vec<f64>, serde_json::Value)> {
     match &args.from {
         Some(dir) => {
-            let (mlp, theta) = Mlp::from_dir(dir)?;
+            let (mlp, theta) = adjoint::io::read_mlp(dir)?;
             Ok((mlp, theta, json!(null)))
         }
         None => {
@@ -167,7 +167,7 @@ pub fn run(args: &MlpArgs) -> anyhow::Result<()> {
     };
 
     if let Some(dir) = &args.export {
-        let mut problem_json = mlp.to_json();
+        let mut problem_json = adjoint::io::mlp_json(&mlp);
         problem_json["seed"] = seed.clone();
         problem_json["objective_value"] = json!(ws.objective());
         problem_json["gradient_norm"] = json!(ws.gradient_norm());

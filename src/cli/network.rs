@@ -61,7 +61,7 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
                 e => anyhow::anyhow!("{}: {e}", path.display()),
             })?
         }
-        Source::Export(dir) => Network::from_dir(dir)?,
+        Source::Export(dir) => adjoint::io::read_network(dir)?,
     };
     let mut engine = EngineGradient::new(&net)?;
     if args.train > 0 {
@@ -76,7 +76,7 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
     }
     let t = median_timings(&timings);
     if let Some(dir) = &args.export {
-        let mut problem_json = net.to_json();
+        let mut problem_json = adjoint::io::network_json(&net);
         problem_json["seed"] = json!(args.seed);
         let spec = ExportSpec {
             inputs: &[("u0", net.u0())],
@@ -126,7 +126,7 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
         ws.dfdtheta().nnz()
     );
     if !defaults.is_empty() {
-        let j = net.to_json();
+        let j = adjoint::io::network_json(&net);
         let shown: Vec<String> = defaults
             .iter()
             .map(|k| format!("{k} = {}", j.get(*k).cloned().unwrap_or_default()))

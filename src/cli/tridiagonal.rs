@@ -27,7 +27,7 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
     }
     let (problem, theta, source) = match &args.from {
         Some(dir) => {
-            let (p, t) = Tridiagonal::from_dir(dir)?;
+            let (p, t) = adjoint::io::read_tridiagonal(dir)?;
             (p, t, Source::Folder(dir.clone()))
         }
         None => {

@@ -34,14 +34,12 @@
 use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
 use crate::kernels::{fill_with, StreamingStores, STREAMING_THRESHOLD};
-use crate::mtx::read_vector;
 use crate::objectives::{Functional, SquaredLinear};
 use crate::parallel::{join_if, PARALLEL_THRESHOLD};
 use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::rng::{generator, uniform};
 use crate::{Error, Result, Scalar};
 use sprs::CsStructure;
-use std::path::Path;
 
 /// `min (cᵀu)²` subject to `A(θ) u = b`, `A(θ)` symmetric tridiagonal (see the module doc).
 #[derive(Debug, Clone, PartialEq)]
@@ -88,47 +86,6 @@ impl Tridiagonal {
             },
             theta,
         ))
-    }
-
-    /// Reads `c.mtx`, `b.mtx` and `theta.mtx` (coordinate or array Matrix Market vectors)
-    /// from `dir`, e.g. an export folder. Returns the problem and `θ`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] / [`Error::Parse`] for missing or malformed files; [`Error::Shape`] when
-    /// `b` does not have the length of `c` or `θ` not `2n − 1`; [`Error::NonFinite`].
-    pub fn from_dir(dir: &Path) -> Result<(Self, Vec<f64>)> {
-        crate::export::check_kind(dir, "tridiagonal")?;
-        let c = read_vector(dir.join("c.mtx"))?;
-        let b = read_vector(dir.join("b.mtx"))?;
-        let theta = read_vector(dir.join("theta.mtx"))?;
-        // n as each file implies it (θ holds 2n − 1): the file that disagrees with the other
-        // two is the one named; when all three differ, c.mtx sets n
-        let theta_n = (theta.len() % 2 == 1).then_some(theta.len().div_ceil(2));
-        let n = if b.len() == c.len() || Some(c.len()) == theta_n {
-            c.len()
-        } else if Some(b.len()) == theta_n {
-            b.len()
-        } else {
-            c.len()
-        };
-        if n == 0 {
-            return Err(Error::invalid(
-                "n",
-                format!("{} is empty", dir.join("c.mtx").display()),
-            ));
-        }
-        for (name, len, expected) in [
-            ("c.mtx", c.len(), n),
-            ("b.mtx", b.len(), n),
-            ("theta.mtx", theta.len(), 2 * n - 1),
-        ] {
-            if len != expected {
-                let what = dir.join(name).display().to_string();
-                return Err(Error::length(what, expected, len));
-            }
-        }
-        crate::error::check_finite("theta", &theta)?;
-        Ok((Tridiagonal::new(c, b)?, theta))
     }
 
     /// The size `n`.

@@ -294,74 +294,6 @@ impl Mlp {
         Ok((Mlp::new(layers, activation, u0, target, rho)?, theta))
     }
 
-    /// Reads a network from a folder (e.g. an export): `problem.json` with keys `layers`,
-    /// `y` (a number or an array), `activation` and `regularization`, plus `theta.mtx` and
-    /// `u0.mtx` (coordinate or array Matrix Market vectors). Returns the problem and `θ`.
-    ///
-    /// # Errors
-    /// [`Error::Io`] / [`Error::Parse`] for missing or malformed files (a missing or mistyped
-    /// key is named), [`Error::Shape`] when `θ` or `u_0` has the wrong length, and whatever
-    /// [`new`](Self::new) rejects.
-    pub fn from_dir(dir: &std::path::Path) -> Result<(Self, Vec<f64>)> {
-        crate::export::check_kind(dir, "mlp")?;
-        let path = dir.join("problem.json");
-        let text = crate::resources::read_required_text(&path)?;
-        let parse = |message: String| Error::Parse {
-            path: path.clone(),
-            line: 0,
-            message,
-        };
-        let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::Parse {
-            path: path.clone(),
-            line: e.line(),
-            message: e.to_string(),
-        })?;
-        let key = |k: &str| {
-            json.get(k)
-                .ok_or_else(|| parse(format!("missing key {k:?}")))
-        };
-        let layers: Vec<usize> = key("layers")?
-            .as_array()
-            .and_then(|a| {
-                a.iter()
-                    .map(|v| v.as_u64().map(|n| n as usize))
-                    .collect::<Option<Vec<_>>>()
-            })
-            .ok_or_else(|| parse("\"layers\" must be an array of non-negative integers".into()))?;
-        let target = Target::from_json(key("y")?).map_err(|e| parse(e.to_string()))?;
-        let activation: Activation = key("activation")?
-            .as_str()
-            .ok_or_else(|| parse("\"activation\" must be a string".into()))?
-            .parse()
-            .map_err(|e: Error| parse(e.to_string()))?;
-        let rho = key("regularization")?
-            .as_f64()
-            .ok_or_else(|| parse("\"regularization\" must be a number".into()))?;
-        let layout = Layout::new(&layers).map_err(|e| parse(e.to_string()))?;
-        let theta = crate::mtx::read_vector(dir.join("theta.mtx"))?;
-        if theta.len() != layout.n_params() {
-            let what = dir.join("theta.mtx").display().to_string();
-            return Err(Error::length(what, layout.n_params(), theta.len()));
-        }
-        crate::error::check_finite("theta", &theta)?;
-        let u0 = crate::mtx::read_vector(dir.join("u0.mtx"))?;
-        if u0.len() != layers[0] {
-            return Err(Error::length(
-                dir.join("u0.mtx").display().to_string(),
-                layers[0],
-                u0.len(),
-            ));
-        }
-        // what problem.json says must fit together (y's length, ρ): named with the file
-        let mlp = Mlp::new(&layers, activation, u0, target, rho).map_err(|e| match e {
-            Error::Shape { .. } | Error::Invalid { .. } | Error::NonFinite { .. } => {
-                parse(e.to_string())
-            }
-            e => e,
-        })?;
-        Ok((mlp, theta))
-    }
-
     /// The layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
@@ -501,23 +433,6 @@ impl Mlp {
     /// `Mᵀ = D K` (n_u × n_θ).
     pub fn assemble_mt(&self, u: &[f64]) -> CsMat<f64> {
         &self.assemble_d(u) * &self.assemble_k(u)
-    }
-
-    /// `problem.json` content: kind, sizes, layers, y, activation, regularization, offsets.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "kind": "mlp",
-            "layers": self.layout.layers,
-            "y": self.target.to_json(),
-            "activation": self.activation.name(),
-            "regularization": self.objective.regularization(),
-            "n_state": self.layout.n_state(),
-            "n_params": self.layout.n_params(),
-            "u_offsets": self.layout.u_offsets,
-            "theta_offsets": self.layout.theta_offsets,
-            "theta_layout": "[vec(W_1); b_1; ...; vec(W_N); b_N], vec stacks columns, W_i is n_i x n_{i-1}",
-            "objective": "L = ||u_N - y||^2 + regularization * ||theta||^2",
-        })
     }
 }
 

@@ -29,7 +29,6 @@ mod builders;
 mod file;
 mod forward;
 mod jacobians;
-mod json;
 mod model;
 
 pub use builders::{dense_skip_layers, residual_layers, shared_weight_layers};
@@ -309,6 +308,18 @@ impl Network {
     /// The layers.
     pub fn layers(&self) -> &[LayerSpec] {
         &self.layers
+    }
+    /// The size of the input `u_0`.
+    pub fn input_size(&self) -> usize {
+        self.input
+    }
+    /// The target `y` as given.
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+    /// The activation `σ`.
+    pub fn activation(&self) -> Activation {
+        self.activation
     }
 
     /// `L(θ)` on any [`Scalar`], from scratch (forward pass included): the reduced

@@ -42,39 +42,6 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))
 }
 
-/// Checks that the `problem.json` of `dir`, if it has one, describes a problem of `kind`
-/// (its `"kind"` key), so that `--from` never reads one problem's files as another's.
-///
-/// # Errors
-/// [`Error::Io`] when `problem.json` exists but cannot be read; [`Error::Parse`] when it is
-/// not a JSON object or its `kind` is another (a file without `kind`, written by hand, is
-/// accepted).
-pub fn check_kind(dir: &Path, kind: &str) -> Result<()> {
-    let path = dir.join("problem.json");
-    let Some(text) = crate::resources::read_text(&path)? else {
-        return Ok(());
-    };
-    let parse = |line: usize, message: String| Error::Parse {
-        path: path.clone(),
-        line,
-        message,
-    };
-    let json: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| parse(e.line(), e.to_string()))?;
-    if !json.is_object() {
-        return Err(parse(0, "expected a JSON object".into()));
-    }
-    match json.get("kind") {
-        // a hand-written file may leave it out
-        None => Ok(()),
-        Some(serde_json::Value::String(k)) if k == kind => Ok(()),
-        Some(other) => Err(parse(
-            0,
-            format!("this folder holds a problem of kind {other}, not {kind:?}"),
-        )),
-    }
-}
-
 /// What an export folder holds besides the evaluation itself.
 #[derive(Debug, Clone, Copy)]
 pub struct ExportSpec<'a> {
