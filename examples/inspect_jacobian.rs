@@ -30,7 +30,11 @@ fn main() -> ExitCode {
     let spy = std::env::args()
         .nth(2)
         .unwrap_or_else(|| format!("{path}.svg"));
-    match write_spy(&m, &path, Path::new(&spy), Blocks::default()) {
+    let name = Path::new(&path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match write_spy(&m, &name, Path::new(&spy), Blocks::default()) {
         Ok(()) => println!("spy plot: {spy}"),
         Err(e) => {
             eprintln!("error: {e}");

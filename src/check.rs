@@ -590,14 +590,24 @@ fn objective_partials<O: crate::Objective + ?Sized>(
     Ok(out)
 }
 
-/// `max_k |a_k − b_k| / max(|a_k|, |b_k|)` (0 where both are 0).
+/// `max_k |a_k − b_k| / max(|a_k|, |b_k|)` (0 where both are 0); infinite where one of the
+/// two is not finite and they are not the same value (a NaN or an overflow is never a match).
 fn max_relative_difference(a: &[f64], b: &[f64]) -> f64 {
     a.iter().zip(b).fold(0.0f64, |m, (x, y)| {
-        let scale = x.abs().max(y.abs());
-        if scale == 0.0 {
-            m
+        let d = if !(x.is_finite() && y.is_finite()) {
+            if x == y {
+                0.0
+            } else {
+                f64::INFINITY
+            }
         } else {
-            m.max((x - y).abs() / scale)
-        }
+            let scale = x.abs().max(y.abs());
+            if scale == 0.0 {
+                0.0
+            } else {
+                (x - y).abs() / scale
+            }
+        };
+        m.max(d)
     })
 }

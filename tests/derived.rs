@@ -746,6 +746,11 @@ fn hand_written_jacobians_are_checked_against_the_derived_ones() {
             let c = compare_with_derived(&wrong, &derived, &u, &t).unwrap();
             assert!(!c.dfdu_same_pattern && c.dfdtheta_same_pattern, "{c:?}");
             assert!(!c.passes(1e-14));
+            // NaN values never match (not even each other): a NaN is never a pass
+            let mut t_bad = t.clone();
+            t_bad[1] = f64::NAN;
+            let c = compare_with_derived(&hand, &derived, &u, &t_bad).unwrap();
+            assert!(!c.passes(1e-14), "θ₁ = NaN: {c:?}");
         }
     }
 }

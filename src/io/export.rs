@@ -12,7 +12,7 @@
 //! | `dLdtheta.mtx`  | `(∂L/∂θ)ᵀ`                                | array, n_θ × 1               |
 //! | inputs          | problem data, e.g. `c.mtx`, `b.mtx`       | array, n × 1                 |
 //! | `problem.json`  | kind, sizes, parameters, objective, solver | JSON                         |
-//! | `dfdu.svg/.png`, `dfdtheta.svg/.png` | spy plots (block boundaries when known) | images |
+//! | `dfdu.svg/.png`, `dfdtheta.svg/.png` | spy plots (block boundaries when known; feature `plot`) | images |
 //! | `summary.md`    | what the folder holds, the structure reports | Markdown                 |
 //!
 //! Matrix Market files are 1-based and hold every value in its shortest round-trip decimal
@@ -62,7 +62,7 @@ pub struct ExportSpec<'a> {
 
 /// Writes the export folder of an evaluation: the matrices and vectors of `ws` (which must
 /// have been evaluated at `theta`), the inputs and further matrices of `spec`,
-/// `problem.json`, spy plots `dfdu.svg`, `dfdu.png`, `dfdtheta.svg`, `dfdtheta.png` (block
+/// `problem.json`, spy plots `dfdu.svg`, `dfdu.png`, `dfdtheta.svg`, `dfdtheta.png` (feature `plot`; block
 /// boundaries drawn when offsets are known), and `summary.md` with the structure reports.
 /// Returns the paths written.
 ///
@@ -228,9 +228,12 @@ fn summary_markdown(
         ("dfdu", ws.dfdu(), dfdu),
         ("dfdtheta", ws.dfdtheta(), dfdtheta),
     ] {
-        s.push_str(&format!(
-            "## {name}.mtx\n\n![{name}]({name}.svg)\n\n```text\n"
-        ));
+        s.push_str(&format!("## {name}.mtx\n\n"));
+        // the picture exists only when the library draws them (feature `plot`)
+        if cfg!(feature = "plot") {
+            s.push_str(&format!("![{name}]({name}.svg)\n\n"));
+        }
+        s.push_str("```text\n");
         s.push_str(&report_text(&structure_report(m, blocks)));
         s.push_str("```\n\n");
     }

@@ -129,9 +129,9 @@ pub fn read_network(dir: &Path) -> Result<(Network, Vec<f64>)> {
     check_kind(dir, "network")?;
     let path = dir.join("problem.json");
     let file = NetworkFile::read(&path)?;
-    let u0 = read_vector(dir.join("u0.mtx"))?;
-    crate::error::check_vector(&dir.join("u0.mtx").display().to_string(), &u0, file.input)?;
-    let net = Network::from_file(&file, u0)?;
+    // problem.json first (sizes, connections, target), then θ, then u₀
+    crate::resources::ensure_memory("the network", file.estimated_bytes())?;
+    let mut net = Network::from_file(&file, vec![0.0; file.input])?;
     let theta = read_vector(dir.join("theta.mtx"))?;
     if theta.len() != net.n_params() {
         return Err(Error::length(
@@ -141,5 +141,8 @@ pub fn read_network(dir: &Path) -> Result<(Network, Vec<f64>)> {
         ));
     }
     crate::error::check_finite("theta", &theta)?;
+    let u0 = read_vector(dir.join("u0.mtx"))?;
+    crate::error::check_vector(&dir.join("u0.mtx").display().to_string(), &u0, file.input)?;
+    net.replace_input(u0);
     Ok((net, theta))
 }

@@ -529,8 +529,8 @@ mod tests {
         }
         let svg = std::fs::read_to_string(dir.path().join("s.svg")).unwrap();
         assert!(svg.contains("slope") && svg.contains("adjoint"));
-        // the PNG has the same text: dark pixels in the legend column (text and colour
-        // boxes) and in the title band, which hold nothing else
+        // the PNG has the same text: dark pixels in the legend's text column (right of the
+        // colour boxes) and in the title band, which hold nothing else
         let decoder = png::Decoder::new(std::fs::File::open(dir.path().join("s.png")).unwrap());
         let mut reader = decoder.read_info().unwrap();
         let mut px = vec![0; reader.output_buffer_size()];

@@ -309,6 +309,11 @@ impl Network {
     pub fn layers(&self) -> &[LayerSpec] {
         &self.layers
     }
+    /// Replaces `u_0` by a vector already checked (length, finiteness) by the caller.
+    pub(crate) fn replace_input(&mut self, u0: Vec<f64>) {
+        debug_assert_eq!(u0.len(), self.input);
+        self.u0 = u0;
+    }
     /// The size of the input `u_0`.
     pub fn input_size(&self) -> usize {
         self.input
