@@ -167,7 +167,10 @@ fn tridiagonal_fast_fills_above_the_thresholds_match_the_derived_ones() {
     let u: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64 * 0.1).collect();
     let c = compare_with_derived(&p, &derived, &u, &theta).unwrap();
     assert!(c.dfdu_same_pattern && c.dfdtheta_same_pattern, "{c:?}");
-    assert!(c.dfdu_difference <= 1e-14 && c.dfdtheta_difference <= 1e-14, "{c:?}");
+    assert!(
+        c.dfdu_difference <= 1e-14 && c.dfdtheta_difference <= 1e-14,
+        "{c:?}"
+    );
     // L = (cᵀu)² sums 10⁶ terms in another order (eight partial sums against the tape's
     // one): rounding of order n·ε, not 1e-14
     assert!(c.objective_difference <= 1e-12, "{c:?}");
