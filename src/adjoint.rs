@@ -95,12 +95,18 @@ pub struct AdjointWorkspace {
 }
 
 impl AdjointWorkspace {
-    /// Asks the problem for its patterns, checks their shapes, and analyzes the solver.
+    /// Asks the problem for its patterns, checks their shapes, and analyzes the solver with
+    /// `options`: a [`SolverKind`], or [`SolverOptions`](crate::solve::SolverOptions) for the
+    /// ordering and pivot tolerance too.
     ///
     /// # Errors
     /// [`Error::Shape`] when a pattern does not have the problem's sizes;
-    /// [`Error::SolverNotApplicable`] when the requested solver does not fit `∂f/∂u`.
-    pub fn new<P: AdjointProblem + ?Sized>(problem: &P, kind: SolverKind) -> Result<Self> {
+    /// [`Error::SolverNotApplicable`] when the requested solver does not fit `∂f/∂u`;
+    /// [`Error::Invalid`] for a pivot tolerance outside `[0, 1)`.
+    pub fn new<P: AdjointProblem + ?Sized>(
+        problem: &P,
+        options: impl Into<crate::solve::SolverOptions>,
+    ) -> Result<Self> {
         let (n_u, n_t) = (problem.n_state(), problem.n_params());
         let dfdu_pattern = problem.dfdu_pattern();
         let dfdtheta_pattern = problem.dfdtheta_pattern();
@@ -116,7 +122,7 @@ impl AdjointWorkspace {
                 });
             }
         }
-        let solver = Solver::analyze(&dfdu_pattern, kind)?;
+        let solver = Solver::analyze(&dfdu_pattern, options)?;
         // the value matrices take over the patterns' index arrays: no copy of the structure
         let dfdtheta = zeros_from(dfdtheta_pattern, "df/dtheta pattern")?;
         Ok(AdjointWorkspace {

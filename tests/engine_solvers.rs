@@ -254,3 +254,43 @@ fn a_numerically_singular_matrix_is_an_error_for_every_solver() {
     );
     ws.evaluate(&p, &[1.0]).unwrap();
 }
+
+/// One options type reaches every knob from the workspace: kind, ordering and pivot
+/// tolerance; a `SolverKind` alone still works.
+#[test]
+fn solver_options_reach_ordering_and_pivot_tolerance() {
+    use adjoint::problems::tridiagonal::Tridiagonal;
+    use adjoint::solve::{Ordering, SolverOptions};
+    let (p, mut theta) = Tridiagonal::random(40, 3).unwrap();
+    theta[..40].iter_mut().for_each(|d| *d += 3.0);
+    let mut base = AdjointWorkspace::new(&p, SolverKind::Auto).unwrap();
+    base.evaluate(&p, &theta).unwrap();
+    for ordering in [
+        Ordering::Natural,
+        Ordering::Amd,
+        Ordering::ReverseCuthillMcKee,
+    ] {
+        let o = SolverOptions::from(SolverKind::Ldlt).ordering(ordering);
+        let mut ws = AdjointWorkspace::new(&p, o).unwrap();
+        ws.evaluate(&p, &theta).unwrap();
+        assert_eq!(ws.solver().name(), "ldlt");
+        assert_close(
+            ws.gradient(),
+            base.gradient(),
+            1e-12,
+            &format!("{ordering:?}"),
+        );
+    }
+    // a tolerance of 0.5 calls this well-conditioned matrix singular (its pivots differ by
+    // more than 2×), for every solver
+    for kind in [SolverKind::Ldlt, SolverKind::Lu] {
+        let o = SolverOptions::from(kind).pivot_tolerance(0.99);
+        let mut ws = AdjointWorkspace::new(&p, o).unwrap();
+        let e = ws.evaluate(&p, &theta).unwrap_err();
+        assert!(e.to_string().contains("singular"), "{kind:?}: {e}");
+    }
+    for bad in [-1e-3, 1.0, f64::NAN] {
+        let o = SolverOptions::default().pivot_tolerance(bad);
+        assert!(AdjointWorkspace::new(&p, o).is_err(), "{bad}");
+    }
+}

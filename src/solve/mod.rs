@@ -127,11 +127,80 @@ impl std::str::FromStr for SolverKind {
     }
 }
 
+/// Everything that configures the solver of `∂f/∂u`, in one place: which solver, the
+/// fill-reducing ordering of `LDLᵀ`, and the singularity rule's pivot tolerance.
+/// [`SolverKind`] converts into it (with the default ordering and tolerance), so
+/// `AdjointWorkspace::new(&p, SolverKind::Auto)` and
+/// `AdjointWorkspace::new(&p, SolverOptions::from(SolverKind::Ldlt).ordering(Ordering::Amd))`
+/// both compile.
+///
+/// # Example
+/// ```
+/// use adjoint::solve::{Ordering, SolverKind, SolverOptions};
+/// let o = SolverOptions::from(SolverKind::Ldlt)
+///     .ordering(Ordering::Amd)
+///     .pivot_tolerance(1e-12);
+/// assert_eq!((o.kind, o.ordering, o.pivot_tolerance), (SolverKind::Ldlt, Ordering::Amd, 1e-12));
+/// assert_eq!(SolverOptions::default(), SolverOptions::from(SolverKind::Auto));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SolverOptions {
+    /// Which solver ([`SolverKind::Auto`] chooses from the pattern).
+    pub kind: SolverKind,
+    /// The ordering of `LDLᵀ` (when `LDLᵀ` is used; the banded kernel serves the exact
+    /// tridiagonal pattern under [`Ordering::Auto`]).
+    pub ordering: Ordering,
+    /// `tol` of the singularity rule `|p_k| ≤ tol · max_j |p_j|`, in `[0, 1)`.
+    pub pivot_tolerance: f64,
+}
+
+impl Default for SolverOptions {
+    fn default() -> Self {
+        SolverKind::Auto.into()
+    }
+}
+
+impl From<SolverKind> for SolverOptions {
+    fn from(kind: SolverKind) -> Self {
+        SolverOptions {
+            kind,
+            ordering: Ordering::default(),
+            pivot_tolerance: DEFAULT_PIVOT_TOLERANCE,
+        }
+    }
+}
+
+impl SolverOptions {
+    /// With another `LDLᵀ` ordering.
+    pub fn ordering(self, ordering: Ordering) -> Self {
+        SolverOptions { ordering, ..self }
+    }
+
+    /// With another pivot tolerance.
+    pub fn pivot_tolerance(self, pivot_tolerance: f64) -> Self {
+        SolverOptions {
+            pivot_tolerance,
+            ..self
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        if !(0.0..1.0).contains(&self.pivot_tolerance) {
+            return Err(Error::invalid(
+                "pivot tolerance",
+                format!("must be in [0, 1), got {}", self.pivot_tolerance),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// A solver for one fixed pattern of `∂f/∂u`, chosen and analyzed once.
 #[derive(Debug, Clone)]
 pub struct Solver {
     backend: Backend,
     requested: SolverKind,
+    pivot_tolerance: f64,
     /// Why `Auto` left the solver it first chose, if it did.
     fallback: Option<String>,
 }
@@ -170,14 +239,18 @@ fn triangular_for(pattern: &CsStructure) -> Result<TriangularSolver> {
 }
 
 impl Solver {
-    /// Chooses (for [`SolverKind::Auto`]) and analyzes a solver for `pattern`.
+    /// Chooses (for [`SolverKind::Auto`]) and analyzes a solver for `pattern` with the given
+    /// options (a [`SolverKind`] alone means the default ordering and tolerance).
     ///
     /// # Errors
-    /// [`Error::SolverNotApplicable`] when the forced solver does not fit the pattern.
-    pub fn analyze(pattern: &CsStructure, kind: SolverKind) -> Result<Self> {
-        let ldlt = || {
-            LdltSolver::analyze(pattern, Ordering::default()).map(|s| Backend::Ldlt(Box::new(s)))
-        };
+    /// [`Error::SolverNotApplicable`] when the forced solver does not fit the pattern;
+    /// [`Error::Invalid`] for a pivot tolerance outside `[0, 1)`.
+    pub fn analyze(pattern: &CsStructure, options: impl Into<SolverOptions>) -> Result<Self> {
+        let options = options.into();
+        options.check()?;
+        let kind = options.kind;
+        let ldlt =
+            || LdltSolver::analyze(pattern, options.ordering).map(|s| Backend::Ldlt(Box::new(s)));
         let lu = || LuSolver::analyze(pattern).map(|s| Backend::Lu(Box::new(s)));
         let backend = match kind {
             SolverKind::Triangular => triangular_for(pattern)
@@ -197,11 +270,24 @@ impl Solver {
                 }
             }
         };
-        Ok(Solver {
+        let mut solver = Solver {
             backend,
             requested: kind,
+            pivot_tolerance: options.pivot_tolerance,
             fallback: None,
-        })
+        };
+        solver.apply_pivot_tolerance();
+        Ok(solver)
+    }
+
+    /// Hands the tolerance to the analyzed backend.
+    fn apply_pivot_tolerance(&mut self) {
+        let tol = self.pivot_tolerance;
+        match &mut self.backend {
+            Backend::Ldlt(s) => s.set_pivot_tolerance(tol),
+            Backend::Triangular(s) => s.set_pivot_tolerance(tol),
+            Backend::Lu(s) => s.set_pivot_tolerance(tol),
+        }
     }
 
     /// The solver's name as reported in outputs: `"ldlt"`, `"triangular"` or `"lu"`.
@@ -233,6 +319,7 @@ impl Solver {
                 // (which does not pivot) met a small pivot: LU, which pivots, instead
                 self.backend =
                     Backend::Lu(Box::new(LuSolver::analyze(&crate::sparse::pattern_of(a))?));
+                self.apply_pivot_tolerance();
                 self.fallback = Some(format!("LDLᵀ gave up ({e}); switched to LU"));
                 self.factor(a, what)
             }
