@@ -633,6 +633,23 @@ pub fn write_atomic_with(
     fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {
     let path = path.as_ref();
+    let (file, tmp) = temp_file_next_to(path, ".tmp")?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+    fill(&mut w).map_err(|e| Error::io(path, e))?;
+    let file = w
+        .into_inner()
+        .map_err(|e| Error::io(path, e.into_error()))?;
+    file.sync_all().map_err(|e| Error::io(path, e))?;
+    drop(file);
+    tmp.persist(path).map_err(|e| Error::io(path, e))
+}
+
+/// A new temporary file `.{name}.…{suffix}` in `path`'s folder, for an atomic write of
+/// `path` (refused when `path` is a folder or its parent is a file).
+fn temp_file_next_to(
+    path: &Path,
+    suffix: &str,
+) -> Result<(std::fs::File, crate::tempfs::TempPath)> {
     let dir: PathBuf = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -648,16 +665,7 @@ pub fn write_atomic_with(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (file, tmp) = crate::tempfs::new_file_in(&dir, &format!(".{name}."), ".tmp")
-        .map_err(|e| Error::io(path, e))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-    fill(&mut w).map_err(|e| Error::io(path, e))?;
-    let file = w
-        .into_inner()
-        .map_err(|e| Error::io(path, e.into_error()))?;
-    file.sync_all().map_err(|e| Error::io(path, e))?;
-    drop(file);
-    tmp.persist(path).map_err(|e| Error::io(path, e))
+    crate::tempfs::new_file_in(&dir, &format!(".{name}."), suffix).map_err(|e| Error::io(path, e))
 }
 
 /// Writes `path` atomically through a writer that needs a file name (an image encoder, say):
@@ -671,22 +679,12 @@ pub fn write_atomic_by_name<E: std::fmt::Display>(
     write: impl FnOnce(&Path) -> std::result::Result<(), E>,
 ) -> Result<()> {
     let path = path.as_ref();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    crate::folder::check_parent(path)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
     // the temporary name keeps the extension: encoders choose the format by it
     let suffix = match path.extension() {
         Some(e) => format!(".tmp.{}", e.to_string_lossy()),
         None => ".tmp".to_string(),
     };
-    let (file, tmp) = crate::tempfs::new_file_in(&dir, &format!(".{name}."), &suffix)
-        .map_err(|e| Error::io(path, e))?;
+    let (file, tmp) = temp_file_next_to(path, &suffix)?;
     drop(file);
     write(tmp.path()).map_err(|e| Error::io(path, std::io::Error::other(e.to_string())))?;
     tmp.persist(path).map_err(|e| Error::io(path, e))
