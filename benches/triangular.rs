@@ -10,22 +10,14 @@
 //!
 //! `cargo bench --bench triangular`
 
-use adjoint::dag::check_dag;
+use adjoint::dag::DagPattern;
+use adjoint::solve::Factorization;
 use adjoint::solve::TriangularSolver;
 use adjoint::sparse::mul_transpose_into;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{RngExt, SeedableRng};
-use sprs::{CsMat, CsStructure};
+use sprs::CsMat;
 use std::hint::black_box;
-
-fn pattern(m: &CsMat<f64>) -> CsStructure {
-    CsStructure::new_csc(
-        m.shape(),
-        m.indptr().to_proper().into_owned(),
-        m.indices().to_vec(),
-        vec![(); m.nnz()],
-    )
-}
 
 /// Random DAG: unknown i depends on `per_row` random earlier unknowns; labels permuted.
 fn random_dag(n: usize, per_row: usize, seed: u64) -> CsMat<f64> {
@@ -76,8 +68,7 @@ fn network_l(layers: &[usize], seed: u64) -> CsMat<f64> {
 
 fn compare(c: &mut Criterion, name: &str, m: &CsMat<f64>) {
     let n = m.rows();
-    let report = check_dag(m.view(), None).unwrap();
-    let mut solver = TriangularSolver::new(&pattern(m), report.order).unwrap();
+    let mut solver = TriangularSolver::new(DagPattern::check(m.view()).unwrap()).unwrap();
     solver.factor(m, "L").unwrap();
     let r: Vec<f64> = (0..n).map(|i| ((i % 13) as f64 - 6.0) * 1e-3).collect();
     let mut x = r.clone();
@@ -87,7 +78,7 @@ fn compare(c: &mut Criterion, name: &str, m: &CsMat<f64>) {
     group.bench_function("sweep", |b| {
         b.iter(|| {
             x.copy_from_slice(&r);
-            solver.solve_transpose_in_place(m, &mut x).unwrap();
+            solver.solve_transpose_in_place(&mut x).unwrap();
             black_box(&x);
         })
     });

@@ -40,7 +40,7 @@
 use crate::error::{check_finite, check_scalar, check_vector};
 use crate::parallel::{join_if, PARALLEL_THRESHOLD};
 use crate::problem::{AdjointProblem, JacobianSolve, Partial};
-use crate::solve::{Solver, SolverKind};
+use crate::solve::{Factorization, Solver, SolverKind};
 use crate::sparse::{mul_transpose_add_into, zeros_from, ColumnRuns};
 use crate::{Error, Result};
 use sprs::CsMat;
@@ -231,8 +231,7 @@ impl AdjointWorkspace {
         let parallel = self.dfdtheta.nnz() >= PARALLEL_THRESHOLD;
         let dfdtheta = self.dfdtheta.data_mut();
         let (dl_du, dl_dtheta, lambda) = (&mut self.dl_du, &mut self.dl_dtheta, &mut self.lambda);
-        let (dl_dtheta_zero, solver, dfdu) =
-            (&mut self.dl_dtheta_zero, &mut self.solver, &self.dfdu);
+        let (dl_dtheta_zero, solver) = (&mut self.dl_dtheta_zero, &mut self.solver);
         let (filled, adjoint) = join_if(
             parallel,
             || {
@@ -260,7 +259,7 @@ impl AdjointWorkspace {
                 }
                 let partials = t.elapsed();
                 let t = Instant::now();
-                solver.solve_transpose_scaled_into(dfdu, dl_du, -1.0, lambda)?;
+                solver.solve_transpose_scaled_into(dl_du, -1.0, lambda)?;
                 check_finite("adjoint lambda", lambda)?;
                 Ok((objective, partials, t.elapsed()))
             },
@@ -293,7 +292,7 @@ impl AdjointWorkspace {
     /// # Errors
     /// When no successful evaluation has factorized `∂f/∂u` yet.
     pub fn solve_state_system(&mut self, rhs: &mut [f64]) -> Result<()> {
-        self.solver.solve_in_place(&self.dfdu, rhs)
+        self.solver.solve_in_place(rhs)
     }
 
     /// Solves `(∂f/∂u)ᵀ x = rhs` in place with the factorization of the last evaluation.
@@ -301,7 +300,7 @@ impl AdjointWorkspace {
     /// # Errors
     /// When no successful evaluation has factorized `∂f/∂u` yet.
     pub fn solve_adjoint_system(&mut self, rhs: &mut [f64]) -> Result<()> {
-        self.solver.solve_transpose_in_place(&self.dfdu, rhs)
+        self.solver.solve_transpose_in_place(rhs)
     }
 
     /// `(dL/dθ)ᵀ ∈ ℝ^{n_θ}` from the last evaluation.
@@ -415,7 +414,7 @@ impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
                 "solve_in_place called before factor_at",
             ));
         }
-        self.solver.solve_in_place(self.dfdu, rhs)
+        self.solver.solve_in_place(rhs)
     }
 
     fn solve_into(&mut self, rhs: &[f64], x: &mut [f64]) -> Result<()> {
@@ -425,6 +424,6 @@ impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
                 "solve_into called before factor_at",
             ));
         }
-        self.solver.solve_scaled_into(self.dfdu, rhs, 1.0, x)
+        self.solver.solve_scaled_into(rhs, 1.0, x)
     }
 }

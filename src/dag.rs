@@ -13,16 +13,39 @@
 //!
 //! and with no division at all when the diagonal is the identity (a network's `L = I − L̃`).
 //!
-//! [`check_dag`] returns a [`DagReport`] carrying a [`TopologicalOrder`]: a type that only the
-//! check can create, which the triangular solver requires. On a cycle it returns
+//! [`check_dag`] reads only the pattern (any value type: `CsStructure` patterns need no array
+//! of ones) and returns a [`DagReport`] with a [`TopologicalOrder`]. [`DagPattern`] ties the
+//! guarantee to its pattern: it owns the checked pattern together with its order, only
+//! [`DagPattern::check`] makes one, and the triangular solver takes nothing else — an order
+//! computed for another matrix cannot reach it. On a cycle it returns
 //! [`Error::Cycle`] listing every node of one cycle in order (`3 → 7 → 5 → 3`), and, when block
 //! offsets are given, the same cycle in block terms.
 
 use crate::{Error, Result};
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
-use sprs::CsMatView;
+use sprs::{CsMatView, CsStructure};
 use std::collections::VecDeque;
+
+/// What the DAG check can read from a stored entry: its number, or nothing for a bare
+/// pattern (`()`, the value type of [`sprs::CsStructure`]). Only the identity check of the
+/// diagonal blocks reads values; the DAG property itself depends on the pattern alone.
+pub trait Entry: Copy {
+    /// The entry as a number, `None` for a pattern.
+    fn value(&self) -> Option<f64>;
+}
+
+impl Entry for f64 {
+    fn value(&self) -> Option<f64> {
+        Some(*self)
+    }
+}
+
+impl Entry for () {
+    fn value(&self) -> Option<f64> {
+        None
+    }
+}
 
 /// A topological order of the unknowns of a square sparse matrix: every unknown comes after
 /// all unknowns its equation depends on. Only [`check_dag`] creates one.
@@ -61,6 +84,8 @@ impl TopologicalOrder {
 pub enum BlockDiagonal {
     /// Every diagonal block has a stored diagonal of ones and nothing else but stored zeros.
     Identity,
+    /// A bare pattern was checked: no values, so no block is known to be an identity.
+    Unknown,
     /// Block `block` is not an identity at entry `(row, col)` (global indices), which holds
     /// `value` (0 when the needed diagonal entry is not stored).
     NotIdentity {
@@ -106,7 +131,8 @@ pub struct DagReport {
     pub levels: usize,
     /// The block view, when offsets were given.
     pub blocks: Option<BlockReport>,
-    /// A topological order, for [`crate::solve::TriangularSolver`].
+    /// A topological order of the checked pattern (the triangular solver takes a
+    /// [`DagPattern`], which keeps this order together with its pattern).
     pub order: TopologicalOrder,
 }
 
@@ -115,7 +141,7 @@ pub struct DagReport {
 ///
 /// # Errors
 /// [`Error::Shape`] when the matrix is not square.
-pub fn dependency_graph(m: CsMatView<'_, f64>) -> Result<DiGraph<(), ()>> {
+pub fn dependency_graph<T: Copy>(m: CsMatView<'_, T>) -> Result<DiGraph<(), ()>> {
     let n = square(m.shape())?;
     let mut g = DiGraph::with_capacity(n, m.nnz());
     for _ in 0..n {
@@ -143,7 +169,9 @@ fn square((rows, cols): (usize, usize)) -> Result<usize> {
 /// Checks that `m` (CSC or CSR) is a DAG; see the module documentation.
 ///
 /// # Arguments
-/// * `m` — the square matrix `∂f/∂u` (any storage; only the pattern matters).
+/// * `m` — the square matrix `∂f/∂u` (any storage, any value type: only the pattern matters,
+///   and the values only for the identity check of the diagonal blocks; a `CsStructure`'s
+///   `view()` checks a bare pattern).
 /// * `offsets` — optional block offsets `[0, …, n]` (e.g. layer boundaries).
 ///
 /// # Returns
@@ -167,8 +195,10 @@ fn square((rows, cols): (usize, usize)) -> Result<usize> {
 /// assert!(!report.lower_triangular);           // (1, 2) is above the diagonal…
 /// assert_eq!(report.order.to_vec(), vec![0, 2, 1]); // …but 0 → 2 → 1 is a DAG
 /// assert_eq!(report.levels, 3);
+/// // the same check on the bare pattern
+/// assert_eq!(check_dag(adjoint::sparse::pattern_of(&m).view(), None).unwrap().order, report.order);
 /// ```
-pub fn check_dag(m: CsMatView<'_, f64>, offsets: Option<&[usize]>) -> Result<DagReport> {
+pub fn check_dag<T: Entry>(m: CsMatView<'_, T>, offsets: Option<&[usize]>) -> Result<DagReport> {
     let n = square(m.shape())?;
     if let Some(off) = offsets {
         check_offsets(off, n)?;
@@ -212,14 +242,89 @@ pub fn check_dag(m: CsMatView<'_, f64>, offsets: Option<&[usize]>) -> Result<Dag
 
 use crate::blocks::{block_of, check_offsets, identity_entry};
 
+/// A square pattern checked to be a DAG, owned together with a topological order of it:
+/// the guarantee the triangular solver needs, tied to the pattern it was checked on. Only
+/// [`DagPattern::check`] makes one, so an order computed for another matrix of the same size
+/// cannot reach a solver.
+///
+/// The pattern is kept in CSC storage with its indices as given (a CSR input is converted).
+///
+/// # Example
+/// ```
+/// use adjoint::dag::DagPattern;
+/// let mut t = sprs::TriMat::new((3, 3));
+/// for (i, j) in [(0, 0), (1, 1), (2, 2), (2, 0), (1, 2)] { t.add_triplet(i, j, 1.0); }
+/// let m: sprs::CsMat<f64> = t.to_csc();
+/// let pattern = adjoint::sparse::pattern_of(&m); // no values
+/// let dag = DagPattern::check(pattern.view()).unwrap();
+/// assert_eq!(dag.order().to_vec(), vec![0, 2, 1]);
+/// assert_eq!(dag.pattern().nnz(), 5);
+/// ```
+#[derive(Debug, Clone)]
+pub struct DagPattern {
+    pattern: CsStructure,
+    report: DagReport,
+}
+
+impl DagPattern {
+    /// Checks the pattern of `m` (any value type) with [`check_dag`] and keeps it with the
+    /// order found.
+    ///
+    /// # Errors
+    /// As [`check_dag`]: [`Error::Cycle`], [`Error::Shape`].
+    pub fn check<T: Entry>(m: CsMatView<'_, T>) -> Result<Self> {
+        let report = check_dag(m, None)?;
+        let pattern = if m.is_csc() {
+            let (ptr, idx, _) = m.structure_view().into_raw_storage();
+            let base = ptr.first().copied().unwrap_or(0);
+            CsStructure::new_csc(
+                m.shape(),
+                ptr.iter().map(|p| p - base).collect(),
+                idx.to_vec(),
+                vec![(); m.nnz()],
+            )
+        } else {
+            m.map(|_| ()).to_csc()
+        };
+        Ok(DagPattern { pattern, report })
+    }
+
+    /// The checked pattern (CSC).
+    pub fn pattern(&self) -> &CsStructure {
+        &self.pattern
+    }
+
+    /// A topological order of [`pattern`](Self::pattern).
+    pub fn order(&self) -> &TopologicalOrder {
+        &self.report.order
+    }
+
+    /// What the check found (levels, edges, …).
+    pub fn report(&self) -> &DagReport {
+        &self.report
+    }
+
+    /// The number of unknowns.
+    pub fn len(&self) -> usize {
+        self.report.n
+    }
+
+    /// Whether there are no unknowns.
+    pub fn is_empty(&self) -> bool {
+        self.report.n == 0
+    }
+}
+
 /// Longest-path levels in topological order: `level(i) = 1 + max level(j)` over `j → i`.
-fn count_levels(m: CsMatView<'_, f64>, order: &TopologicalOrder) -> usize {
+fn count_levels<T: Copy>(m: CsMatView<'_, T>, order: &TopologicalOrder) -> usize {
     let n = order.len();
     if n == 0 {
         return 0;
     }
-    let csc = if m.is_csc() { None } else { Some(m.to_csc()) };
-    let csc = csc.as_ref().map(|c| c.view()).unwrap_or(m);
+    // columns are visited in topological order: a CSR view is converted, as a bare pattern
+    let converted = (!m.is_csc()).then(|| m.map(|_| ()).to_csc());
+    let pattern = m.structure_view();
+    let csc = converted.as_ref().map(|c| c.view()).unwrap_or(pattern);
     let mut level = vec![0usize; n];
     let mut visit = |j: usize| {
         let lj = level[j];
@@ -288,17 +393,22 @@ fn block_cycle(nodes: &[usize], off: &[usize]) -> Vec<usize> {
     b
 }
 
-fn block_report(m: CsMatView<'_, f64>, off: &[usize]) -> BlockReport {
+fn block_report<T: Entry>(m: CsMatView<'_, T>, off: &[usize]) -> BlockReport {
     let mut edges = std::collections::BTreeSet::new();
     let mut diagonal = BlockDiagonal::Identity;
     let mut identity = vec![true; off.len() - 1];
     let mut diag_seen = vec![false; *off.last().unwrap_or(&0)];
-    for (&v, (i, j)) in m.iter() {
+    let mut unknown = false;
+    for (e, (i, j)) in m.iter() {
         let (bi, bj) = (block_of(off, i), block_of(off, j));
         if bi != bj {
             edges.insert((bj, bi));
             continue;
         }
+        let Some(v) = e.value() else {
+            unknown = true;
+            continue;
+        };
         let ok = identity_entry(i == j, v);
         if i == j {
             diag_seen[i] = true;
@@ -312,6 +422,10 @@ fn block_report(m: CsMatView<'_, f64>, off: &[usize]) -> BlockReport {
         let b = block_of(off, i);
         identity[b] = false;
         note_first(&mut diagonal, b, i, i, 0.0);
+    }
+    if unknown {
+        diagonal = BlockDiagonal::Unknown;
+        identity.fill(false);
     }
     let edges: Vec<(usize, usize)> = edges.into_iter().collect();
     let block_lower_triangular = edges.iter().all(|&(from, to)| from < to);
@@ -328,6 +442,7 @@ fn block_report(m: CsMatView<'_, f64>, off: &[usize]) -> BlockReport {
 fn note_first(current: &mut BlockDiagonal, block: usize, row: usize, col: usize, value: f64) {
     let better = match current {
         BlockDiagonal::Identity => true,
+        BlockDiagonal::Unknown => false,
         BlockDiagonal::NotIdentity {
             block: b,
             row: r,

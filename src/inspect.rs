@@ -375,6 +375,9 @@ pub fn report_text(r: &StructureReport) -> String {
                     crate::dag::BlockDiagonal::Identity => {
                         let _ = writeln!(s, "diagonal blocks: all identity");
                     }
+                    crate::dag::BlockDiagonal::Unknown => {
+                        let _ = writeln!(s, "diagonal blocks: a pattern without values");
+                    }
                     crate::dag::BlockDiagonal::NotIdentity {
                         block,
                         row,

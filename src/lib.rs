@@ -103,4 +103,4 @@ pub use crate::error::{Error, Result};
 pub use crate::problem::{
     AdjointProblem, JacobianSolve, Jacobians, Objective, Partial, Problem, Residual, StateSolve,
 };
-pub use crate::solve::{Solver, SolverKind, SolverOptions};
+pub use crate::solve::{Factorization, Solver, SolverKind, SolverOptions};

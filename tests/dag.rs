@@ -4,7 +4,9 @@
 
 mod common;
 
+use adjoint::dag::DagPattern;
 use adjoint::dag::{check_dag, view_nalgebra_csc, view_nalgebra_csr, BlockDiagonal};
+use adjoint::solve::Factorization;
 use adjoint::solve::TriangularSolver;
 use adjoint::Error;
 use common::assert_close;
@@ -43,15 +45,6 @@ fn layered_dag(sizes: &[usize], seed: u64, unit: bool, permute: bool) -> (CsMat<
     (t.to_csc(), perm)
 }
 
-fn pattern(m: &CsMat<f64>) -> sprs::CsStructure {
-    sprs::CsStructure::new_csc(
-        m.shape(),
-        m.indptr().to_proper().into_owned(),
-        m.indices().to_vec(),
-        vec![(); m.nnz()],
-    )
-}
-
 fn dense(m: &CsMat<f64>) -> nalgebra::DMatrix<f64> {
     let mut a = nalgebra::DMatrix::zeros(m.rows(), m.cols());
     for (&v, (i, j)) in m.iter() {
@@ -80,18 +73,18 @@ proptest! {
             if i != j { prop_assert!(pos[j] < pos[i], "edge {j} → {i} against the order"); }
         }
         prop_assert!(report.levels <= sizes.len());
-        let mut s = TriangularSolver::new(&pattern(&m), report.order.clone()).unwrap();
+        let mut s = TriangularSolver::new(DagPattern::check(m.view()).unwrap()).unwrap();
         s.factor(&m, "J").unwrap();
         prop_assert_eq!(s.unit_diagonal(), unit);
         let r: Vec<f64> = (0..n).map(|i| ((i * 7 + 3) % 11) as f64 - 5.0).collect();
         let a = dense(&m);
         let rv = nalgebra::DVector::from_column_slice(&r);
         let mut x = r.clone();
-        s.solve_transpose_in_place(&m, &mut x).unwrap();
+        s.solve_transpose_in_place(&mut x).unwrap();
         let reference = a.transpose().lu().solve(&rv).unwrap();
         assert_close(&x, reference.as_slice(), 1e-12, "Jᵀx = r");
         let mut y = r.clone();
-        s.solve_in_place(&m, &mut y).unwrap();
+        s.solve_in_place(&mut y).unwrap();
         let reference = a.lu().solve(&rv).unwrap();
         assert_close(&y, reference.as_slice(), 1e-12, "Jx = r");
     }
@@ -259,7 +252,7 @@ fn a_chain_has_n_levels_and_a_zero_or_missing_diagonal_is_singular() {
     assert_eq!(r.levels, n);
     assert!(!r.lower_triangular);
     assert_eq!(r.order.to_vec(), (0..n).rev().collect::<Vec<_>>());
-    let mut s = TriangularSolver::new(&pattern(&m), r.order.clone()).unwrap();
+    let mut s = TriangularSolver::new(DagPattern::check(m.view()).unwrap()).unwrap();
     let k = m.nnz_index(7, 7).unwrap().0;
     m.data_mut()[k] = 0.0;
     assert!(matches!(
@@ -267,15 +260,14 @@ fn a_chain_has_n_levels_and_a_zero_or_missing_diagonal_is_singular() {
         Err(Error::SingularPivot { index: 7, .. })
     ));
     let mut x = vec![1.0; n];
-    assert!(s.solve_transpose_in_place(&m, &mut x).is_err());
+    assert!(s.solve_transpose_in_place(&mut x).is_err());
     // a diagonal entry that is not stored at all
     let mut t = TriMat::new((2, 2));
     t.add_triplet(0, 0, 1.0);
     t.add_triplet(1, 0, 1.0);
     let m: CsMat<f64> = t.to_csc();
-    let r = check_dag(m.view(), None).unwrap();
     assert!(matches!(
-        TriangularSolver::new(&pattern(&m), r.order),
+        TriangularSolver::new(DagPattern::check(m.view()).unwrap()),
         Err(Error::SingularPivot { index: 1, .. })
     ));
 }
@@ -298,7 +290,7 @@ fn non_finite_entries_in_natural_order_are_found_by_the_factor() {
     let good: CsMat<f64> = t.to_csc();
     let r = check_dag(good.view(), None).unwrap();
     assert!(r.lower_triangular);
-    let mut s = TriangularSolver::new(&pattern(&good), r.order).unwrap();
+    let mut s = TriangularSolver::new(DagPattern::check(good.view()).unwrap()).unwrap();
     for (row, col, value) in [
         (4, 3, f64::NAN),
         (5, 2, f64::INFINITY),
@@ -312,7 +304,7 @@ fn non_finite_entries_in_natural_order_are_found_by_the_factor() {
         }
         // and no solve runs on the rejected values
         let mut x = vec![1.0; n];
-        assert!(s.solve_in_place(&m, &mut x).is_err());
+        assert!(s.solve_in_place(&mut x).is_err());
     }
     // a non-finite diagonal entry only divides: the factor itself reports it
     let mut m = good.clone();
@@ -323,7 +315,7 @@ fn non_finite_entries_in_natural_order_are_found_by_the_factor() {
     ));
     s.factor(&good, "J").unwrap();
     let mut x = vec![1.0; n];
-    s.solve_in_place(&good, &mut x).unwrap();
+    s.solve_in_place(&mut x).unwrap();
     assert!(x.iter().all(|v| v.is_finite()));
 }
 

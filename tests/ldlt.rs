@@ -3,6 +3,7 @@
 
 mod common;
 
+use adjoint::solve::Factorization;
 use adjoint::solve::{LdltSolver, Ordering};
 use adjoint::Error;
 use common::assert_close;

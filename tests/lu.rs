@@ -2,6 +2,7 @@
 
 mod common;
 
+use adjoint::solve::Factorization;
 use adjoint::solve::LuSolver;
 use adjoint::Error;
 use common::assert_close;

@@ -1,15 +1,24 @@
-//! The banded `LDLᵀ` kernel that `LdltSolver` uses for the tridiagonal pattern: the same
+//! The banded `LDLᵀ` kernel that `Solver` uses for the tridiagonal pattern: the same
 //! solutions as sprs-ldl and as an independent pivoting tridiagonal solve (LAPACK's `dgtsv`
-//! algorithm), and the same typed errors (non-finite entry, asymmetry, small pivot).
+//! algorithm), and the same typed errors (non-finite entry, asymmetry, small pivot). The
+//! kernel is chosen by `SolverOptions::banded`, apart from the ordering.
 
 mod common;
 
-use adjoint::solve::tridiagonal::is_tridiagonal_pattern;
-use adjoint::solve::{LdltSolver, Ordering};
+use adjoint::solve::{Factorization, LdltSolver, Ordering, Solver, SolverKind, SolverOptions};
 use adjoint::Error;
 use common::{assert_close, gtsv};
 use rand::{RngExt, SeedableRng};
 use sprs::{CsMat, TriMat};
+
+/// `LDLᵀ` through `Solver`, which gives the tridiagonal pattern the banded kernel.
+fn ldlt(p: &sprs::CsStructure) -> Solver {
+    Solver::analyze(p, SolverKind::Ldlt).unwrap()
+}
+
+fn is_tridiagonal_pattern(p: &sprs::CsStructure) -> bool {
+    ldlt(p).kernel() == "banded"
+}
 
 fn pattern(m: &CsMat<f64>) -> sprs::CsStructure {
     sprs::CsStructure::new_csc(
@@ -60,10 +69,21 @@ fn kernel_agrees_with_sprs_ldl_and_a_pivoting_tridiagonal_solve() {
         let a = assemble(&diag, &off);
         let p = pattern(&a);
         assert!(is_tridiagonal_pattern(&p));
-        let mut banded = LdltSolver::analyze(&p, Ordering::Auto).unwrap();
-        // Ordering::Natural always goes through sprs-ldl
-        let mut general = LdltSolver::analyze(&p, Ordering::Natural).unwrap();
-        assert!(banded.is_tridiagonal() && !general.is_tridiagonal());
+        let mut banded = ldlt(&p);
+        // without the banded kernel the same pattern goes through sprs-ldl
+        let mut general =
+            Solver::analyze(&p, SolverOptions::from(SolverKind::Ldlt).banded(false)).unwrap();
+        assert_eq!((banded.kernel(), general.kernel()), ("banded", "sprs-ldl"));
+        assert_eq!((banded.name(), general.name()), ("ldlt", "ldlt"));
+        // the kernel is chosen apart from the ordering
+        for ordering in [
+            Ordering::Natural,
+            Ordering::Amd,
+            Ordering::ReverseCuthillMcKee,
+        ] {
+            let o = SolverOptions::from(SolverKind::Auto).ordering(ordering);
+            assert_eq!(Solver::analyze(&p, o).unwrap().kernel(), "banded");
+        }
         banded.factor(&a, "A").unwrap();
         general.factor(&a, "A").unwrap();
 
@@ -102,8 +122,8 @@ fn only_the_full_tridiagonal_pattern_takes_the_kernel() {
     }
     let a: CsMat<f64> = t.to_csc();
     assert!(!is_tridiagonal_pattern(&pattern(&a)));
-    let mut s = LdltSolver::analyze(&pattern(&a), Ordering::Auto).unwrap();
-    assert!(!s.is_tridiagonal());
+    let mut s = ldlt(&pattern(&a));
+    assert_eq!(s.kernel(), "sprs-ldl");
     s.factor(&a, "A").unwrap();
     let b = vec![1.0; 8];
     let mut x = b.clone();
@@ -124,8 +144,8 @@ fn only_the_full_tridiagonal_pattern_takes_the_kernel() {
 fn non_finite_values_are_reported_at_their_position() {
     let (diag, off) = random_bands(6, 9, false);
     let base = assemble(&diag, &off);
-    let mut s = LdltSolver::analyze(&pattern(&base), Ordering::Auto).unwrap();
-    assert!(s.is_tridiagonal());
+    let mut s = ldlt(&pattern(&base));
+    assert_eq!(s.kernel(), "banded");
     for (row, col, value) in [
         (0, 0, f64::NAN),
         (3, 2, f64::INFINITY),
@@ -151,7 +171,7 @@ fn asymmetric_values_are_reported_with_both_entries() {
     let (diag, off) = random_bands(5, 11, false);
     let mut a = assemble(&diag, &off);
     *a.get_mut(2, 3).unwrap() += 1e-9;
-    let mut s = LdltSolver::analyze(&pattern(&a), Ordering::Auto).unwrap();
+    let mut s = ldlt(&pattern(&a));
     match s.factor(&a, "A") {
         Err(Error::NotSymmetric {
             row,
@@ -179,9 +199,9 @@ fn zero_and_tiny_pivots_name_the_same_index_as_sprs_ldl() {
     diag[3] = (off[2] / d) * off[2];
     let a = assemble(&diag, &off);
     let p = pattern(&a);
-    let mut banded = LdltSolver::analyze(&p, Ordering::Auto).unwrap();
+    let mut banded = ldlt(&p);
     let mut general = LdltSolver::analyze_with_permutation(&p, None).unwrap();
-    for s in [&mut banded, &mut general] {
+    for s in [&mut banded as &mut dyn Factorization, &mut general] {
         match s.factor(&a, "A") {
             Err(Error::SingularPivot {
                 index, tolerance, ..
@@ -196,7 +216,7 @@ fn zero_and_tiny_pivots_name_the_same_index_as_sprs_ldl() {
     let mut diag2 = vec![1.0; 4];
     diag2[2] = 1e-17;
     let a2 = assemble(&diag2, &[0.0; 3]);
-    let mut s = LdltSolver::analyze(&pattern(&a2), Ordering::Auto).unwrap();
+    let mut s = ldlt(&pattern(&a2));
     assert!(matches!(
         s.factor(&a2, "A"),
         Err(Error::SingularPivot { index: 2, .. })

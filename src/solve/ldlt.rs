@@ -21,11 +21,10 @@
 //! [`LdltSolver::factor`] refills the numbers with `LdlNumeric::update`, and the solves work in
 //! a preallocated buffer.
 //!
-//! For exactly the tridiagonal pattern (with [`Ordering::Auto`]) the factorization is done by
-//! the banded kernel of [`super::tridiagonal`] instead (no fill, no symbolic structure), with
-//! the same checks fused into its single pass and the same typed errors.
+//! The exact tridiagonal pattern has a banded kernel of its own, chosen by
+//! [`super::Solver`] (see [`super::SolverOptions::banded`]), not by the ordering.
 
-use super::tridiagonal::{is_tridiagonal_pattern, TridiagonalLdlt};
+use super::Factorization;
 use crate::sparse::finite_max_abs;
 use crate::{Error, Result};
 use sprs::{CsMat, CsStructure, SymmetryCheck};
@@ -36,12 +35,10 @@ use sprs_ldl::{LdlNumeric, LdlSymbolic};
 pub enum Ordering {
     /// The natural order when it causes no fill; otherwise whichever of AMD and reverse
     /// Cuthill–McKee gives the factor with fewer entries (the symbolic analyses are computed
-    /// once, at analysis time). The exact tridiagonal pattern gets the banded kernel of
-    /// [`super::tridiagonal`] instead of sprs-ldl.
+    /// once, at analysis time).
     #[default]
     Auto,
-    /// No permutation, always through sprs-ldl (best for banded matrices already in band
-    /// order).
+    /// No permutation (best for banded matrices already in band order).
     Natural,
     /// Reverse Cuthill–McKee (sprs), the `sprs-ldl` default.
     ReverseCuthillMcKee,
@@ -53,7 +50,7 @@ pub enum Ordering {
 ///
 /// # Errors
 /// [`Error::Invalid`] when faer's AMD fails (index overflow, out of memory).
-pub fn amd_permutation(pattern: &CsStructure) -> Result<Vec<usize>> {
+pub(crate) fn amd_permutation(pattern: &CsStructure) -> Result<Vec<usize>> {
     use faer::dyn_stack::{MemBuffer, MemStack};
     let n = pattern.rows();
     let (indptr, indices, _) = pattern.view().into_raw_storage();
@@ -82,7 +79,7 @@ pub fn amd_permutation(pattern: &CsStructure) -> Result<Vec<usize>> {
     Ok(perm)
 }
 
-pub use super::DEFAULT_PIVOT_TOLERANCE;
+use super::DEFAULT_PIVOT_TOLERANCE;
 
 /// The symbolic analysis, or the numeric factors built on it (which own it).
 #[derive(Debug, Clone)]
@@ -93,12 +90,10 @@ enum Factors {
     Lost,
     /// `n = 1`, which `sprs-ldl` does not handle: `D = [a_00]`, `L` empty.
     Scalar(f64),
-    /// The full tridiagonal pattern in natural order: the banded kernel, no symbolic
-    /// structure and no fill (see [`super::tridiagonal`]).
-    Tridiagonal(TridiagonalLdlt),
 }
 
 /// A reusable sparse `LDLᵀ` factorization of a symmetric matrix with a fixed pattern.
+/// Cloning keeps the factors.
 #[derive(Debug, Clone)]
 pub struct LdltSolver {
     n: usize,
@@ -130,20 +125,6 @@ impl LdltSolver {
                 .perm
                 .vec()
         };
-        if ordering == Ordering::Auto && is_tridiagonal_pattern(pattern) {
-            // the natural order has no fill: the banded kernel computes the same factorization
-            // as sprs-ldl on this pattern (to rounding), without its general sparse bookkeeping
-            return Ok(LdltSolver {
-                n: pattern.rows(),
-                nnz: pattern.nnz(),
-                perm: None,
-                factors: Factors::Tridiagonal(TridiagonalLdlt::analyze(pattern)?),
-                valid: false,
-                work: Vec::new(),
-                cursor: Vec::new(),
-                pivot_tolerance: DEFAULT_PIVOT_TOLERANCE,
-            });
-        }
         match ordering {
             Ordering::Natural => Self::analyze_with_permutation(pattern, None),
             Ordering::ReverseCuthillMcKee => Self::analyze_with_permutation(pattern, Some(rcm())),
@@ -236,11 +217,6 @@ impl LdltSolver {
         })
     }
 
-    /// Sets the relative pivot tolerance: a pivot with `|d_k| ≤ tol · max_j |d_j|` is an error.
-    pub fn set_pivot_tolerance(&mut self, tol: f64) {
-        self.pivot_tolerance = tol;
-    }
-
     /// The permutation `perm[new] = old` of the factorization (`None`: natural order).
     pub fn permutation(&self) -> Option<&[usize]> {
         self.perm.as_deref()
@@ -257,14 +233,22 @@ impl LdltSolver {
             Factors::Symbolic(s) => s.nnz(),
             Factors::Numeric(n) => n.nnz(),
             Factors::Lost | Factors::Scalar(_) => 0,
-            Factors::Tridiagonal(_) => self.n - 1,
         }
     }
+}
 
-    /// Whether the banded tridiagonal kernel is in use instead of `sprs-ldl` (chosen by
-    /// [`analyze`](Self::analyze) for the tridiagonal pattern).
-    pub fn is_tridiagonal(&self) -> bool {
-        matches!(self.factors, Factors::Tridiagonal(_))
+impl Factorization for LdltSolver {
+    fn name(&self) -> &'static str {
+        "ldlt"
+    }
+
+    fn dim(&self) -> usize {
+        self.n
+    }
+
+    /// A pivot with `|d_k| ≤ tol · max_j |d_j|` is an error.
+    fn set_pivot_tolerance(&mut self, tol: f64) {
+        self.pivot_tolerance = tol;
     }
 
     /// Numeric factorization of `a`, which must have the analyzed pattern.
@@ -276,7 +260,7 @@ impl LdltSolver {
     /// # Panics
     /// When `a` does not have the analyzed size and number of entries (a programming error).
     #[track_caller]
-    pub fn factor(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
+    fn factor(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
         assert_eq!(
             a.rows(),
             self.n,
@@ -287,11 +271,6 @@ impl LdltSolver {
             self.nnz,
             "LdltSolver::factor: matrix of another pattern"
         );
-        if let Factors::Tridiagonal(t) = &mut self.factors {
-            let r = t.factor(a, what, self.pivot_tolerance);
-            self.valid = r.is_ok();
-            return r;
-        }
         finite_max_abs(what, a)?;
         check_values_symmetric(a, &mut self.cursor, what)?;
         self.valid = false;
@@ -306,7 +285,6 @@ impl LdltSolver {
                 let r = numeric.update(a.view());
                 (Factors::Numeric(numeric), r)
             }
-            Factors::Tridiagonal(_) => unreachable!("handled above"),
             Factors::Symbolic(symbolic) => match symbolic.factor(a.view()) {
                 Ok(numeric) => (Factors::Numeric(numeric), Ok(())),
                 Err(e) => (Factors::Lost, Err(e)),
@@ -370,7 +348,7 @@ impl LdltSolver {
     /// # Panics
     /// When `rhs.len() != n` (a programming error).
     #[track_caller]
-    pub fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+    fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
         assert_eq!(
             rhs.len(),
             self.n,
@@ -382,7 +360,6 @@ impl LdltSolver {
                 return Ok(());
             }
             Factors::Numeric(numeric) if self.valid => numeric,
-            Factors::Tridiagonal(t) => return t.solve_in_place(rhs),
             _ => {
                 return Err(Error::invalid(
                     "LDLᵀ solve",
@@ -407,39 +384,10 @@ impl LdltSolver {
         }
         Ok(())
     }
-}
 
-impl LdltSolver {
-    /// `x = A⁻¹ (α r)` (equivalently `A⁻ᵀ (α r)`), leaving `r` untouched; the tridiagonal
-    /// kernel does it without copying `r`.
-    ///
-    /// # Errors
-    /// As [`solve_in_place`](Self::solve_in_place).
-    ///
-    /// # Panics
-    /// When `r` or `x` does not have length `n` (a programming error).
-    #[track_caller]
-    pub fn solve_scaled_into(&mut self, r: &[f64], alpha: f64, x: &mut [f64]) -> Result<()> {
-        if let Factors::Tridiagonal(t) = &self.factors {
-            return t.solve_scaled_into(r, alpha, x);
-        }
-        scale_into(r, alpha, x);
-        self.solve_in_place(x)
-    }
-}
-
-/// `x = α r`.
-#[track_caller]
-pub(crate) fn scale_into(r: &[f64], alpha: f64, x: &mut [f64]) {
-    assert_eq!(
-        r.len(),
-        x.len(),
-        "right-hand side and solution lengths differ"
-    );
-    if alpha == 1.0 {
-        x.copy_from_slice(r);
-    } else {
-        x.iter_mut().zip(r).for_each(|(x, r)| *x = alpha * r);
+    /// `Aᵀ = A`: the same solve.
+    fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+        self.solve_in_place(rhs)
     }
 }
 

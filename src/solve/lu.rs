@@ -18,6 +18,7 @@
 //! reported as [`Error::SingularPivot`] at the original column of the pivot, and every solve
 //! still checks its result ([`Error::NumericallySingular`]).
 
+use super::Factorization;
 use crate::{Error, Result};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::perm::PermRef;
@@ -55,19 +56,20 @@ impl std::fmt::Debug for LuSolver {
 }
 
 impl Clone for LuSolver {
-    /// A clone shares the symbolic analysis and starts without numeric factors.
+    /// A clone keeps the symbolic analysis and the numeric factors (as every solver of this
+    /// crate does); only the scratch memory is fresh.
     fn clone(&self) -> Self {
         LuSolver {
             n: self.n,
             nnz: self.nnz,
             symbolic: self.symbolic.clone(),
-            numeric: SimplicialLu::new(),
-            row_perm: vec![0; self.n],
-            row_perm_inv: vec![0; self.n],
+            numeric: self.numeric.clone(),
+            row_perm: self.row_perm.clone(),
+            row_perm_inv: self.row_perm_inv.clone(),
             pivot_tolerance: self.pivot_tolerance,
             factor_mem: MemBuffer::new(factor_req(self.n)),
             solve_mem: MemBuffer::new(self.solve_req()),
-            valid: false,
+            valid: self.valid,
         }
     }
 }
@@ -137,9 +139,53 @@ impl LuSolver {
         )
     }
 
-    /// Sets the relative pivot tolerance: a pivot with `|u_kk| ≤ tol · max_j |u_jj|` is an
-    /// error.
-    pub fn set_pivot_tolerance(&mut self, tol: f64) {
+    fn solve(&mut self, rhs: &mut [f64], transpose: bool) -> Result<()> {
+        assert_eq!(rhs.len(), self.n, "LuSolver: wrong right-hand side length");
+        if !self.valid {
+            return Err(Error::invalid(
+                "LU solve",
+                "no successful factorization to solve with",
+            ));
+        }
+        let n = self.n;
+        let row_perm = PermRef::new_checked(&self.row_perm, &self.row_perm_inv, n);
+        let col_perm = self.symbolic.col_perm();
+        let x = MatMut::from_column_major_slice_mut(rhs, n, 1);
+        let stack = MemStack::new(&mut self.solve_mem);
+        if transpose {
+            self.numeric.solve_transpose_in_place_with_conj(
+                row_perm,
+                col_perm,
+                Conj::No,
+                x,
+                Par::Seq,
+                stack,
+            );
+        } else {
+            self.numeric
+                .solve_in_place_with_conj(row_perm, col_perm, Conj::No, x, Par::Seq, stack);
+        }
+        match rhs.iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(index) => Err(Error::NumericallySingular {
+                what: "df/du".into(),
+                index,
+            }),
+        }
+    }
+}
+
+impl Factorization for LuSolver {
+    fn name(&self) -> &'static str {
+        "lu"
+    }
+
+    fn dim(&self) -> usize {
+        self.n
+    }
+
+    /// A pivot with `|u_kk| ≤ tol · max_j |u_jj|` is an error.
+    fn set_pivot_tolerance(&mut self, tol: f64) {
         self.pivot_tolerance = tol;
     }
 
@@ -152,7 +198,7 @@ impl LuSolver {
     /// # Panics
     /// When `a` does not have the analyzed size and number of entries (a programming error).
     #[track_caller]
-    pub fn factor(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
+    fn factor(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
         assert_eq!(a.rows(), self.n, "LuSolver::factor: matrix of another size");
         assert_eq!(
             a.nnz(),
@@ -203,46 +249,11 @@ impl LuSolver {
         Ok(())
     }
 
-    fn solve(&mut self, rhs: &mut [f64], transpose: bool) -> Result<()> {
-        assert_eq!(rhs.len(), self.n, "LuSolver: wrong right-hand side length");
-        if !self.valid {
-            return Err(Error::invalid(
-                "LU solve",
-                "no successful factorization to solve with",
-            ));
-        }
-        let n = self.n;
-        let row_perm = PermRef::new_checked(&self.row_perm, &self.row_perm_inv, n);
-        let col_perm = self.symbolic.col_perm();
-        let x = MatMut::from_column_major_slice_mut(rhs, n, 1);
-        let stack = MemStack::new(&mut self.solve_mem);
-        if transpose {
-            self.numeric.solve_transpose_in_place_with_conj(
-                row_perm,
-                col_perm,
-                Conj::No,
-                x,
-                Par::Seq,
-                stack,
-            );
-        } else {
-            self.numeric
-                .solve_in_place_with_conj(row_perm, col_perm, Conj::No, x, Par::Seq, stack);
-        }
-        match rhs.iter().position(|v| !v.is_finite()) {
-            None => Ok(()),
-            Some(index) => Err(Error::NumericallySingular {
-                what: "df/du".into(),
-                index,
-            }),
-        }
-    }
-
     /// Solves `A x = rhs` in place.
     ///
     /// # Errors
     /// No factorization; [`Error::NumericallySingular`] when the result is not finite.
-    pub fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+    fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
         self.solve(rhs, false)
     }
 
@@ -250,7 +261,7 @@ impl LuSolver {
     ///
     /// # Errors
     /// As [`solve_in_place`](Self::solve_in_place).
-    pub fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+    fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
         self.solve(rhs, true)
     }
 }

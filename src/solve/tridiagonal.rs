@@ -1,5 +1,6 @@
-//! `LDLᵀ` of a symmetric tridiagonal matrix: the banded kernel behind
-//! [`LdltSolver`](super::LdltSolver) when `∂f/∂u` has exactly the tridiagonal pattern.
+//! `LDLᵀ` of a symmetric tridiagonal matrix: the banded kernel [`super::Solver`] uses when
+//! `∂f/∂u` has exactly the tridiagonal pattern (unless [`super::SolverOptions::banded`] is
+//! off).
 //!
 //! For `A` with diagonal `a_k` and off-diagonal `s_k = a_{k+1,k} = a_{k,k+1}` (n × n), the
 //! factorization has no fill and no symbolic structure beyond `n`:
@@ -27,6 +28,7 @@
 //! `a_{n−1}` at `3n − 3`. The checks that `sprs-ldl` lacks (finite values, exact symmetry
 //! `a_{j+1,j} = a_{j,j+1}`, pivot size) are fused into the factorization loop.
 
+use super::Factorization;
 use crate::kernels::{StreamingStores, STREAMING_THRESHOLD};
 use crate::sparse::check_matrix_finite;
 use crate::{Error, Result};
@@ -35,7 +37,7 @@ use sprs::{CsMat, CsStructure};
 /// Whether `pattern` is exactly the full symmetric tridiagonal CSC pattern of its size
 /// (column `j` holds rows `j−1, j, j+1`, clipped to the matrix), which
 /// [`TridiagonalLdlt`] requires.
-pub fn is_tridiagonal_pattern(pattern: &CsStructure) -> bool {
+pub(crate) fn is_tridiagonal_pattern(pattern: &CsStructure) -> bool {
     let (n, cols) = pattern.shape();
     if n != cols || !pattern.is_csc() || n < 2 || pattern.nnz() != 3 * n - 2 {
         return false;
@@ -51,10 +53,11 @@ pub fn is_tridiagonal_pattern(pattern: &CsStructure) -> bool {
 }
 
 /// The `LDLᵀ` factors of a symmetric tridiagonal matrix (n ≥ 2), refilled in place for new
-/// values.
+/// values. Cloning keeps the factors.
 #[derive(Debug, Clone)]
-pub struct TridiagonalLdlt {
+pub(crate) struct TridiagonalLdlt {
     n: usize,
+    pivot_tolerance: f64,
     /// `1 / d_k`, k = 0 … n−1.
     inv_d: Vec<f64>,
     /// `l_k`, k = 0 … n−2.
@@ -67,7 +70,7 @@ impl TridiagonalLdlt {
     ///
     /// # Errors
     /// [`Error::Invalid`] when the pattern is not the tridiagonal one.
-    pub fn analyze(pattern: &CsStructure) -> Result<Self> {
+    pub(crate) fn analyze(pattern: &CsStructure) -> Result<Self> {
         if !is_tridiagonal_pattern(pattern) {
             return Err(Error::invalid(
                 "tridiagonal LDLᵀ",
@@ -77,10 +80,25 @@ impl TridiagonalLdlt {
         let n = pattern.rows();
         Ok(TridiagonalLdlt {
             n,
+            pivot_tolerance: super::DEFAULT_PIVOT_TOLERANCE,
             inv_d: vec![0.0; n],
             l: vec![0.0; n - 1],
             valid: false,
         })
+    }
+}
+
+impl Factorization for TridiagonalLdlt {
+    fn name(&self) -> &'static str {
+        "ldlt"
+    }
+
+    fn dim(&self) -> usize {
+        self.n
+    }
+
+    fn set_pivot_tolerance(&mut self, tol: f64) {
+        self.pivot_tolerance = tol;
     }
 
     /// Numeric factorization of `a` (the analyzed pattern with new values).
@@ -93,8 +111,8 @@ impl TridiagonalLdlt {
     /// # Panics
     /// When `a` does not have the analyzed size and number of entries (a programming error).
     #[track_caller]
-    pub fn factor(&mut self, a: &CsMat<f64>, what: &str, pivot_tolerance: f64) -> Result<()> {
-        let n = self.n;
+    fn factor(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
+        let (n, pivot_tolerance) = (self.n, self.pivot_tolerance);
         assert!(
             a.rows() == n && a.nnz() == 3 * n - 2,
             "TridiagonalLdlt::factor: matrix of another pattern"
@@ -186,7 +204,7 @@ impl TridiagonalLdlt {
     /// # Panics
     /// When `rhs.len() != n` (a programming error).
     #[track_caller]
-    pub fn solve_in_place(&self, rhs: &mut [f64]) -> Result<()> {
+    fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
         assert_eq!(rhs.len(), self.n, "TridiagonalLdlt::solve_in_place: length");
         self.check_valid()?;
         let mut y = rhs[0];
@@ -207,7 +225,7 @@ impl TridiagonalLdlt {
     /// # Panics
     /// When `r` or `x` does not have length `n` (a programming error).
     #[track_caller]
-    pub fn solve_scaled_into(&self, r: &[f64], alpha: f64, x: &mut [f64]) -> Result<()> {
+    fn solve_scaled_into(&mut self, r: &[f64], alpha: f64, x: &mut [f64]) -> Result<()> {
         assert!(
             r.len() == self.n && x.len() == self.n,
             "TridiagonalLdlt::solve_scaled_into: length"
@@ -223,6 +241,18 @@ impl TridiagonalLdlt {
         Ok(())
     }
 
+    /// `Aᵀ = A`: the same solve.
+    fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+        self.solve_in_place(rhs)
+    }
+
+    /// `Aᵀ = A`: the same solve, without a copy of `r`.
+    fn solve_transpose_scaled_into(&mut self, r: &[f64], alpha: f64, x: &mut [f64]) -> Result<()> {
+        self.solve_scaled_into(r, alpha, x)
+    }
+}
+
+impl TridiagonalLdlt {
     fn check_valid(&self) -> Result<()> {
         if self.valid {
             Ok(())

@@ -198,28 +198,62 @@ pub fn distance2(a: &[f64], b: &[f64]) -> f64 {
 /// Branch-free reductions over lanes of 8 (they vectorize; a running max would not), in two
 /// halves on two threads above [`crate::parallel::PARALLEL_THRESHOLD`] values.
 pub(crate) fn finite_max_abs(what: &str, a: &CsMat<f64>) -> Result<f64> {
-    fn lanes(data: &[f64]) -> (f64, bool) {
+    finite_max_abs_copy(what, a, None)
+}
+
+/// [`finite_max_abs`], copying the values into `copy` in the same pass (a solver that keeps
+/// what it factored reads the matrix once). `copy` is written even when an error is returned.
+///
+/// # Panics
+/// When `copy` is not of length `nnz` (a programming error).
+pub(crate) fn finite_max_abs_copy(
+    what: &str,
+    a: &CsMat<f64>,
+    copy: Option<&mut [f64]>,
+) -> Result<f64> {
+    fn lanes(data: &[f64], copy: Option<&mut [f64]>) -> (f64, bool) {
         let mut lanes = [0.0f64; 8];
         let mut bad = false;
-        let chunks = data.chunks_exact(8);
-        for v in chunks.remainder() {
-            lanes[0] = lanes[0].max(v.abs());
-            bad |= !v.is_finite();
-        }
-        for c in chunks {
+        let mut reduce = |c: &[f64]| {
             for k in 0..8 {
                 lanes[k] = lanes[k].max(c[k].abs());
                 bad |= !c[k].is_finite();
             }
+        };
+        let chunks = data.chunks_exact(8);
+        let rest = chunks.remainder();
+        match copy {
+            None => chunks.for_each(&mut reduce),
+            Some(dst) => {
+                let (body, tail) = dst.split_at_mut(data.len() - rest.len());
+                for (c, d) in chunks.zip(body.chunks_exact_mut(8)) {
+                    reduce(c);
+                    d.copy_from_slice(c);
+                }
+                tail.copy_from_slice(rest);
+            }
+        }
+        for v in rest {
+            lanes[0] = lanes[0].max(v.abs());
+            bad |= !v.is_finite();
         }
         (lanes.iter().fold(0.0f64, |m, &l| m.max(l)), bad)
     }
     let data = a.data();
-    let (x, y) = data.split_at(data.len() / 2);
+    let half = data.len() / 2;
+    let (x, y) = data.split_at(half);
+    let (cx, cy) = match copy {
+        None => (None, None),
+        Some(dst) => {
+            assert_eq!(dst.len(), data.len(), "copy of another length");
+            let (cx, cy) = dst.split_at_mut(half);
+            (Some(cx), Some(cy))
+        }
+    };
     let ((mx, bx), (my, by)) = crate::parallel::join_if(
         data.len() >= crate::parallel::PARALLEL_THRESHOLD,
-        || lanes(x),
-        || lanes(y),
+        || lanes(x, cx),
+        || lanes(y, cy),
     );
     if bx || by {
         check_matrix_finite(what, a)?;
