@@ -14,9 +14,9 @@
 //! [`MlpGradient`] keeps every buffer between calls: [`MlpGradient::evaluate`] allocates
 //! nothing.
 
+use super::dense::{gemv_transpose, rank_one_gradient};
 use super::Mlp;
 use crate::error::check_vector;
-use crate::kernels::{dot, StreamingStores, STREAMING_THRESHOLD};
 use crate::Result;
 
 /// Reusable buffers of the fast gradient.
@@ -79,7 +79,6 @@ impl MlpGradient {
         {
             *l = -2.0 * (o - y);
         }
-        let streaming = StreamingStores::new();
         for l in (0..n_layers).rev() {
             let rows = lay.layers()[l + 1];
             let out = lay.state_range(l);
@@ -99,38 +98,12 @@ impl MlpGradient {
             };
             let w = &theta[lay.weight_range(l)];
             let gw = &mut self.gradient[lay.weight_range(l)];
-            // One pass over W_l's columns does both the outer product (gradient column c is
-            // 2ρ W[:, c] − x_c δ) and the back-substitution λ_{l−1}[c] = W[:, c]ᵀ δ.
-            let (before, _) = self.lambda.split_at_mut(lay.state_range(l).start);
-            // layers larger than the caches: write the gradient past them (no read-for-ownership)
-            let stream = w.len() >= STREAMING_THRESHOLD;
-            let prev: &mut [f64] = if l > 0 {
-                &mut before[lay.state_range(l - 1)]
-            } else {
-                &mut []
-            };
-            for (c, (gcol, wcol)) in gw
-                .chunks_exact_mut(rows)
-                .zip(w.chunks_exact(rows))
-                .enumerate()
-            {
-                let xc = x[c];
-                if rho2 == 0.0 {
-                    if stream {
-                        streaming.store_scaled(gcol, delta, -xc);
-                    } else {
-                        for (g, &d) in gcol.iter_mut().zip(delta) {
-                            *g = -d * xc;
-                        }
-                    }
-                } else {
-                    for ((g, &d), &wv) in gcol.iter_mut().zip(delta).zip(wcol) {
-                        *g = rho2 * wv - d * xc;
-                    }
-                }
-                if let Some(p) = prev.get_mut(c) {
-                    *p = dot(wcol, delta);
-                }
+            // the outer product dL/dW_l = 2ρ W_l − δ xᵀ and the back-substitution
+            // λ_{l−1} = W_lᵀ δ, each one faer kernel
+            rank_one_gradient(rho2, w, delta, x, gw);
+            if l > 0 {
+                let (before, _) = self.lambda.split_at_mut(lay.state_range(l).start);
+                gemv_transpose(w, delta, &mut before[lay.state_range(l - 1)]);
             }
             let b = lay.bias_range(l);
             for ((g, &d), &bv) in self.gradient[b.clone()]
@@ -141,7 +114,6 @@ impl MlpGradient {
                 *g = rho2 * bv - d;
             }
         }
-        drop(streaming); // the fence
         crate::error::check_finite("adjoint lambda", &self.lambda)?;
         crate::error::check_finite("gradient dL/dtheta", &self.gradient)?;
         Ok(self.objective)

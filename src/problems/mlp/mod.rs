@@ -33,6 +33,7 @@
 //! gradient with dense blocks and outer products, never forming a sparse matrix.
 
 pub mod activation;
+mod dense;
 pub mod fast;
 pub mod train;
 
@@ -381,11 +382,17 @@ impl Mlp {
             self.layout.n_state(),
             "Mlp::forward: u of the wrong length"
         );
-        let model = self.model();
         for l in 0..self.layout.n_layers() {
             let (done, rest) = u.split_at_mut(self.layout.u_offsets[l]);
             let out = &mut rest[..self.layout.layers[l + 1]];
-            model.layer(theta, done, l, out); // column-major axpy sweep
+            // z = b + W x (faer's matrix-vector kernel), then σ
+            out.copy_from_slice(&theta[self.layout.bias_range(l)]);
+            let x = if l == 0 {
+                &self.u0[..]
+            } else {
+                &done[self.layout.state_range(l - 1)]
+            };
+            dense::gemv_add(&theta[self.layout.weight_range(l)], x, out);
             out.iter_mut().for_each(|z| *z = self.activation.apply(*z));
         }
     }
