@@ -177,6 +177,16 @@ impl AdjointWorkspace {
             (self.n_state, self.n_params),
             "AdjointWorkspace used with a problem of other sizes"
         );
+        // one entry into the thread pool for all of the evaluation's joins
+        let parallel = self.dfdtheta.nnz().max(self.n_params) >= PARALLEL_THRESHOLD;
+        crate::parallel::in_pool(parallel, || self.evaluate_on_thread(problem, theta))
+    }
+
+    fn evaluate_on_thread<P: AdjointProblem + ?Sized>(
+        &mut self,
+        problem: &P,
+        theta: &[f64],
+    ) -> Result<f64> {
         let start = Instant::now();
         self.timings = Timings::default();
         self.objective = f64::NAN;

@@ -146,3 +146,75 @@ fn a_vanishing_diagonal_gets_one_verdict_from_every_solver() {
         }
     }
 }
+
+/// The fast path checks θ through the pre-activations, not by a pass over θ: a NaN or an
+/// infinity anywhere in θ — also in a column whose input is exactly zero, and with an
+/// activation that maps `+∞` to a finite value — is still the error naming `theta[i]`.
+/// Layers below and above the split threshold (64 and 300·300 weights).
+#[test]
+fn a_non_finite_theta_is_found_by_the_fast_path_at_every_position() {
+    for layers in [vec![8, 8, 3, 1], vec![300, 300, 2]] {
+        let (mlp0, theta) =
+            Mlp::random(&layers, Activation::ExpNeg, Target::Scalar(3.0), 0.0, 4).unwrap();
+        // a zero input entry: W_0's column 2 meets x = 0
+        let mut u0 = mlp0.u0().to_vec();
+        u0[2] = 0.0;
+        let mlp = Mlp::new(&layers, Activation::ExpNeg, u0, Target::Scalar(3.0), 0.0).unwrap();
+        let lay = mlp.layout();
+        let rows = layers[1];
+        let in_zero_column = lay.weight_range(0).start + 2 * rows + 1;
+        let last = lay.n_params() - 1;
+        let second_layer = lay.weight_range(1).start + 5;
+        let bias = lay.bias_range(0).start;
+        let mut fast = MlpGradient::new(&mlp);
+        for index in [in_zero_column, second_layer, bias, last, 0] {
+            for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+                let mut t = theta.clone();
+                t[index] = bad;
+                for e in [
+                    fast.evaluate(&mlp, &t).unwrap_err(),
+                    fast.forward(&mlp, &t).unwrap_err(),
+                ] {
+                    match e {
+                        Error::NonFinite { what, index: i, .. } => {
+                            assert_eq!((what.as_str(), i), ("theta", index), "{layers:?} {bad}")
+                        }
+                        other => panic!("{layers:?} theta[{index}] = {bad}: {other}"),
+                    }
+                }
+            }
+        }
+        // and the same θ, repaired, evaluates
+        assert!(fast.evaluate(&mlp, &theta).unwrap().is_finite());
+    }
+}
+
+/// A gradient entry −δ_r x_c that overflows with ρ = 0 (every factor finite) is still caught:
+/// the fast path skips its n_θ-long check only when max|δ|·max|x| is finite.
+#[test]
+fn an_overflowing_gradient_product_is_caught_without_regularization() {
+    let layers = [3, 2, 1];
+    let (_, theta) =
+        Mlp::random(&layers, Activation::Identity, Target::Scalar(0.0), 0.0, 5).unwrap();
+    // θ = 0 but W_2 = 1, input (1e300, 1, 1), target 1e150: u_1 = u_2 = 0, δ_2 = 2e150,
+    // δ_1 = W_2ᵀ δ_2 = 2e150, so dL/dW_1[0, 0] = −δ_1 x_0 = −2e150 · 1e300 overflows
+    let mlp = Mlp::new(
+        &layers,
+        Activation::Identity,
+        vec![1e300, 1.0, 1.0],
+        Target::Scalar(1e150),
+        0.0,
+    )
+    .unwrap();
+    let mut t = vec![0.0; theta.len()];
+    t[mlp.layout().weight_range(1)].fill(1.0);
+    let mut fast = MlpGradient::new(&mlp);
+    let e = fast.evaluate(&mlp, &t).unwrap_err();
+    match e {
+        Error::NonFinite { what, value, .. } => {
+            assert_eq!(what, "gradient dL/dtheta");
+            assert!(value.is_infinite());
+        }
+        other => panic!("{other}"),
+    }
+}

@@ -5,80 +5,109 @@
 //! faer's matrix-vector kernels (explicit SIMD, register-blocked) measured 1.3–1.9× faster than
 //! the hand-written column `axpy` sweep on this machine, and its rank-one update plus `Wᵀδ`
 //! 1.7–2.2× faster than the fused hand-written column loop (`cargo bench --bench mlp`, see the
-//! README). Above [`PARALLEL_THRESHOLD`](crate::parallel::PARALLEL_THRESHOLD) weights a layer
-//! is split in two fixed halves on two threads (one thread computes the same bits); below,
-//! threads cost more than they save.
+//! README). Above [`SPLIT_THRESHOLD`] weights a layer is split in two fixed halves on two
+//! threads (one thread computes the same bits); below, threads cost more than they save. A
+//! pass with split layers enters rayon's pool once ([`crate::parallel::in_pool`]), so its
+//! joins are cheap steals rather than wake-ups of a parked caller.
 
-use crate::parallel::{join_if, PARALLEL_THRESHOLD};
+use crate::parallel::join_if;
 use faer::{Accum, MatMut, MatRef, Par};
 
 /// Whether a layer of this many weights is split in two halves on two threads. The halves
 /// are fixed by the size alone, so one thread and two compute bit-identical results.
 fn split(entries: usize) -> bool {
-    entries >= PARALLEL_THRESHOLD
+    entries >= 1 << 16
 }
 
-/// `y ← y + W x` for `W` stored column-major with `y.len()` rows (rows split in halves).
+/// Whether any layer of `layout` is split (then a pass enters the thread pool once).
+pub(crate) fn splits(layout: &super::Layout) -> bool {
+    (0..layout.n_layers()).any(|l| split(layout.weight_range(l).len()))
+}
+
+/// `y ← y + W x` for `W` stored column-major with `y.len()` rows.
+///
+/// Split in halves by columns, `y ← (y + W_a x_a) + W_b x_b` with the second product in a
+/// scratch vector of the calling thread (kept between calls, so no allocation after the
+/// first): a split by rows ran faer's kernel on strided half-columns at half speed.
 ///
 /// # Panics
 /// When `w.len() != y.len() · x.len()` (a programming error).
 pub(crate) fn gemv_add(w: &[f64], x: &[f64], y: &mut [f64]) {
     let (rows, cols) = (y.len(), x.len());
     assert_eq!(w.len(), rows * cols, "gemv_add: W of another shape");
-    let wm = MatRef::from_column_major_slice(w, rows, cols);
-    let xm = MatRef::from_column_major_slice(x, cols, 1);
-    let half = if split(w.len()) { rows / 2 } else { rows };
-    let (top, bottom) = y.split_at_mut(half);
-    let part = |start: usize, y: &mut [f64]| {
-        let n = y.len();
-        if n > 0 {
-            let ym = MatMut::from_column_major_slice_mut(y, n, 1);
-            faer::linalg::matmul::matmul(ym, Accum::Add, wm.subrows(start, n), xm, 1.0, Par::Seq);
+    let product = |w: &[f64], x: &[f64], y: &mut [f64], accum: Accum| {
+        let n = x.len();
+        if n == 0 {
+            if accum == Accum::Replace {
+                y.fill(0.0);
+            }
+            return;
         }
+        let wm = MatRef::from_column_major_slice(w, rows, n);
+        let xm = MatRef::from_column_major_slice(x, n, 1);
+        let ym = MatMut::from_column_major_slice_mut(y, rows, 1);
+        faer::linalg::matmul::matmul(ym, accum, wm, xm, 1.0, Par::Seq);
     };
-    join_if(split(w.len()), || part(0, top), || part(half, bottom));
+    if !split(w.len()) {
+        product(w, x, y, Accum::Add);
+        return;
+    }
+    // taken out (not borrowed), so a nested call on this thread gets a fresh vector
+    let mut scratch = SCRATCH.with(|s| s.take());
+    scratch.clear();
+    scratch.resize(rows, 0.0);
+    let half = cols / 2;
+    let (wa, wb) = w.split_at(half * rows);
+    let (xa, xb) = x.split_at(half);
+    join_if(
+        true,
+        || product(wa, xa, y, Accum::Add),
+        || product(wb, xb, &mut scratch, Accum::Replace),
+    );
+    y.iter_mut().zip(&scratch).for_each(|(y, s)| *y += s);
+    SCRATCH.with(|s| s.set(scratch));
 }
 
-/// `y = Wᵀ δ` for `W` stored column-major with `δ.len()` rows (columns split in halves).
+thread_local! {
+    /// The second half's product in [`gemv_add`].
+    static SCRATCH: std::cell::Cell<Vec<f64>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// One layer of the backward pass: `G = α W − δ xᵀ` (`α = 2ρ`; `W` is not read for it when
+/// `α = 0`) and, when `y` is given, `y = Wᵀ δ`; all column-major with `δ.len()` rows.
 ///
-/// # Panics
-/// When `w.len() != δ.len() · y.len()` (a programming error).
-pub(crate) fn gemv_transpose(w: &[f64], delta: &[f64], y: &mut [f64]) {
-    let (rows, cols) = (delta.len(), y.len());
-    assert_eq!(w.len(), rows * cols, "gemv_transpose: W of another shape");
-    let dm = MatRef::from_column_major_slice(delta, rows, 1);
-    let half = if split(w.len()) { cols / 2 } else { cols };
-    let (left, right) = y.split_at_mut(half);
-    let (wl, wr) = w.split_at(half * rows);
-    let part = |w: &[f64], y: &mut [f64]| {
-        let n = y.len();
-        if n > 0 {
-            let wm = MatRef::from_column_major_slice(w, rows, n);
-            let ym = MatMut::from_column_major_slice_mut(y, n, 1);
-            faer::linalg::matmul::matmul(ym, Accum::Replace, wm.transpose(), dm, 1.0, Par::Seq);
-        }
-    };
-    join_if(split(w.len()), || part(wl, left), || part(wr, right));
-}
-
-/// `G = α W − δ xᵀ` (`α = 2ρ`; `W` is not read when `α = 0`), all column-major with
-/// `δ.len()` rows (columns split in halves).
+/// Both products split `W` by columns, so one join serves both: each half writes its columns
+/// of `G` and its entries of `y`.
 ///
 /// # Panics
 /// When the lengths do not fit (a programming error).
-pub(crate) fn rank_one_gradient(alpha: f64, w: &[f64], delta: &[f64], x: &[f64], g: &mut [f64]) {
+pub(crate) fn backward_layer(
+    alpha: f64,
+    w: &[f64],
+    delta: &[f64],
+    x: &[f64],
+    g: &mut [f64],
+    y: Option<&mut [f64]>,
+) {
     let (rows, cols) = (delta.len(), x.len());
     assert!(
-        g.len() == rows * cols && w.len() == g.len(),
-        "rank_one_gradient: shapes"
+        g.len() == rows * cols && w.len() == g.len() && y.as_ref().is_none_or(|y| y.len() == cols),
+        "backward_layer: shapes"
     );
     let dm = MatRef::from_column_major_slice(delta, rows, 1);
-    let half = if split(g.len()) { cols / 2 } else { cols };
     let parallel = split(g.len());
+    let half = if parallel { cols / 2 } else { cols };
     let (gl, gr) = g.split_at_mut(half * rows);
     let (wl, wr) = w.split_at(half * rows);
     let (xl, xr) = x.split_at(half);
-    let part = |w: &[f64], x: &[f64], g: &mut [f64]| {
+    let (yl, yr) = match y {
+        Some(y) => {
+            let (a, b) = y.split_at_mut(half);
+            (Some(a), Some(b))
+        }
+        None => (None, None),
+    };
+    let part = |w: &[f64], x: &[f64], g: &mut [f64], y: Option<&mut [f64]>| {
         let n = x.len();
         if n == 0 {
             return;
@@ -92,8 +121,13 @@ pub(crate) fn rank_one_gradient(alpha: f64, w: &[f64], delta: &[f64], x: &[f64],
         let xm = MatRef::from_column_major_slice(x, 1, n);
         let gm = MatMut::from_column_major_slice_mut(g, rows, n);
         faer::linalg::matmul::matmul(gm, accum, dm, xm, -1.0, Par::Seq);
+        if let Some(y) = y {
+            let wm = MatRef::from_column_major_slice(w, rows, n);
+            let ym = MatMut::from_column_major_slice_mut(y, n, 1);
+            faer::linalg::matmul::matmul(ym, Accum::Replace, wm.transpose(), dm, 1.0, Par::Seq);
+        }
     };
-    join_if(parallel, || part(wl, xl, gl), || part(wr, xr, gr));
+    join_if(parallel, || part(wl, xl, gl, yl), || part(wr, xr, gr, yr));
 }
 
 #[cfg(test)]
@@ -123,15 +157,17 @@ mod tests {
                 .map(|i| 0.5 + (0..cols).map(|j| w[j * rows + i] * x[j]).sum::<f64>())
                 .collect();
             close(&y, &want, "W x");
-            let mut yt = vec![f64::NAN; cols];
-            gemv_transpose(&w, &d, &mut yt);
-            let want: Vec<f64> = (0..cols)
+            let want_t: Vec<f64> = (0..cols)
                 .map(|j| (0..rows).map(|i| w[j * rows + i] * d[i]).sum::<f64>())
                 .collect();
-            close(&yt, &want, "Wᵀ δ");
             for alpha in [0.0, 0.3] {
                 let mut g = vec![f64::NAN; rows * cols];
-                rank_one_gradient(alpha, &w, &d, &x, &mut g);
+                let mut yt = vec![f64::NAN; cols];
+                backward_layer(alpha, &w, &d, &x, &mut g, Some(&mut yt));
+                close(&yt, &want_t, "Wᵀ δ");
+                let mut g_only = vec![f64::NAN; rows * cols];
+                backward_layer(alpha, &w, &d, &x, &mut g_only, None);
+                assert_eq!(g, g_only, "G without Wᵀδ");
                 let want: Vec<f64> = (0..rows * cols)
                     .map(|k| alpha * w[k] - d[k % rows] * x[k / rows])
                     .collect();

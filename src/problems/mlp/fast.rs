@@ -14,7 +14,7 @@
 //! [`MlpGradient`] keeps every buffer between calls: [`MlpGradient::evaluate`] allocates
 //! nothing.
 
-use super::dense::{gemv_transpose, rank_one_gradient};
+use super::dense::{self, backward_layer};
 use super::Mlp;
 use crate::error::check_vector;
 use crate::Result;
@@ -48,8 +48,25 @@ impl MlpGradient {
     /// # Errors
     /// [`crate::Error::Shape`] / [`crate::Error::NonFinite`] for a bad `θ`.
     pub fn forward(&mut self, mlp: &Mlp, theta: &[f64]) -> Result<f64> {
-        check_vector("theta", theta, mlp.layout().n_params())?;
-        mlp.forward(theta, &mut self.u);
+        let parallel = dense::splits(mlp.layout());
+        crate::parallel::in_pool(parallel, || self.forward_on_thread(mlp, theta))
+    }
+
+    fn forward_on_thread(&mut self, mlp: &Mlp, theta: &[f64]) -> Result<f64> {
+        let n = mlp.layout().n_params();
+        if theta.len() != n {
+            return Err(crate::Error::length("theta", n, theta.len()));
+        }
+        // θ is checked through the pre-activations (see `Mlp::forward_checked`); only on a
+        // non-finite one is θ scanned, to name the bad entry.
+        if let Some((l, i, z)) = mlp.forward_checked(theta, &mut self.u) {
+            check_vector("theta", theta, n)?;
+            return Err(crate::Error::NonFinite {
+                what: format!("pre-activation W x + b of layer {}", l + 1),
+                index: i,
+                value: z,
+            });
+        }
         self.objective = crate::error::check_scalar(
             "objective L",
             crate::Objective::objective(mlp, &self.u, theta)?,
@@ -65,7 +82,16 @@ impl MlpGradient {
     /// # Panics
     /// When used with a network of other sizes than the one it was made for.
     pub fn evaluate(&mut self, mlp: &Mlp, theta: &[f64]) -> Result<f64> {
-        self.forward(mlp, theta)?;
+        let parallel = dense::splits(mlp.layout());
+        crate::parallel::in_pool(parallel, || self.evaluate_on_thread(mlp, theta))
+    }
+
+    fn evaluate_on_thread(&mut self, mlp: &Mlp, theta: &[f64]) -> Result<f64> {
+        self.forward_on_thread(mlp, theta)?;
+        // max |δ_l| · max |x_l| over the layers: when it is finite (and ρ = 0), so is every
+        // entry −δ_r x_c of the gradient (rounding is monotone), and the n_θ-long check of
+        // the gradient is not needed.
+        let mut bound = 0.0_f64;
         let lay = mlp.layout();
         let act = mlp.activation();
         let rho2 = 2.0 * mlp.regularization();
@@ -98,13 +124,17 @@ impl MlpGradient {
             };
             let w = &theta[lay.weight_range(l)];
             let gw = &mut self.gradient[lay.weight_range(l)];
+            let layer_bound = max_abs(delta) * max_abs(x);
+            bound = if layer_bound.is_nan() {
+                f64::NAN
+            } else {
+                bound.max(layer_bound)
+            };
             // the outer product dL/dW_l = 2ρ W_l − δ xᵀ and the back-substitution
-            // λ_{l−1} = W_lᵀ δ, each one faer kernel
-            rank_one_gradient(rho2, w, delta, x, gw);
-            if l > 0 {
-                let (before, _) = self.lambda.split_at_mut(lay.state_range(l).start);
-                gemv_transpose(w, delta, &mut before[lay.state_range(l - 1)]);
-            }
+            // λ_{l−1} = W_lᵀ δ, two faer kernels over the same column halves
+            let (before, _) = self.lambda.split_at_mut(lay.state_range(l).start);
+            let back = (l > 0).then(|| &mut before[lay.state_range(l - 1)]);
+            backward_layer(rho2, w, delta, x, gw, back);
             let b = lay.bias_range(l);
             for ((g, &d), &bv) in self.gradient[b.clone()]
                 .iter_mut()
@@ -115,7 +145,9 @@ impl MlpGradient {
             }
         }
         crate::error::check_finite("adjoint lambda", &self.lambda)?;
-        crate::error::check_finite("gradient dL/dtheta", &self.gradient)?;
+        if rho2 != 0.0 || !bound.is_finite() {
+            crate::error::check_finite("gradient dL/dtheta", &self.gradient)?;
+        }
         Ok(self.objective)
     }
 
@@ -139,4 +171,15 @@ impl MlpGradient {
     pub fn gradient_norm(&self) -> f64 {
         crate::sparse::norm2(&self.gradient)
     }
+}
+
+/// `max |v_i|`, NaN when `v` holds one.
+fn max_abs(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |m: f64, x| {
+        if x.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x.abs())
+        }
+    })
 }

@@ -372,6 +372,22 @@ impl Mlp {
     /// When `θ` or `u` have the wrong length (a programming error).
     #[track_caller]
     pub fn forward(&self, theta: &[f64], u: &mut [f64]) {
+        let _ = self.forward_checked(theta, u);
+    }
+
+    /// [`forward`](Self::forward), reporting the first layer whose pre-activation
+    /// `z = W_l x_l + b_l` is not finite: `Some((l, i, z_i))`.
+    ///
+    /// Every product `W_l[i, c]·x_l[c]` enters `z_l[i]` (`∞·0` is NaN), so with a finite input
+    /// a finite `z_l` proves that the weights and biases of layer `l` are finite: the fast path
+    /// checks `θ` through the `n_u` pre-activations instead of reading all `n_θ` values again
+    /// (a test puts an infinity next to a zero input).
+    #[track_caller]
+    pub(crate) fn forward_checked(
+        &self,
+        theta: &[f64],
+        u: &mut [f64],
+    ) -> Option<(usize, usize, f64)> {
         assert_eq!(
             theta.len(),
             self.layout.n_params(),
@@ -382,6 +398,7 @@ impl Mlp {
             self.layout.n_state(),
             "Mlp::forward: u of the wrong length"
         );
+        let mut bad = None;
         for l in 0..self.layout.n_layers() {
             let (done, rest) = u.split_at_mut(self.layout.u_offsets[l]);
             let out = &mut rest[..self.layout.layers[l + 1]];
@@ -393,8 +410,14 @@ impl Mlp {
                 &done[self.layout.state_range(l - 1)]
             };
             dense::gemv_add(&theta[self.layout.weight_range(l)], x, out);
+            let finite = out.iter().fold(true, |ok, z| ok & z.is_finite());
+            if !finite && bad.is_none() {
+                let i = out.iter().position(|z| !z.is_finite()).unwrap_or(0);
+                bad = Some((l, i, out[i]));
+            }
             out.iter_mut().for_each(|z| *z = self.activation.apply(*z));
         }
+        bad
     }
 
     /// `L(θ)` on any [`Scalar`], from scratch (forward pass included): the reduced
