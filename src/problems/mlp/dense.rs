@@ -26,13 +26,14 @@ pub(crate) fn splits(layout: &super::Layout) -> bool {
 
 /// `y ← y + W x` for `W` stored column-major with `y.len()` rows.
 ///
-/// Split in halves by columns, `y ← (y + W_a x_a) + W_b x_b` with the second product in a
-/// scratch vector of the calling thread (kept between calls, so no allocation after the
-/// first): a split by rows ran faer's kernel on strided half-columns at half speed.
+/// With a `scratch` of at least `y.len()` entries and a layer above [`SPLIT_THRESHOLD`], split
+/// in halves by columns, `y ← (y + W_a x_a) + W_b x_b`, the second product going to
+/// `scratch` (a split by rows ran faer's kernel on strided half-columns at half speed).
+/// Without one, one product on the calling thread.
 ///
 /// # Panics
-/// When `w.len() != y.len() · x.len()` (a programming error).
-pub(crate) fn gemv_add(w: &[f64], x: &[f64], y: &mut [f64]) {
+/// When `w.len() != y.len() · x.len()` or the scratch is short (a programming error).
+pub(crate) fn gemv_add(w: &[f64], x: &[f64], y: &mut [f64], scratch: Option<&mut [f64]>) {
     let (rows, cols) = (y.len(), x.len());
     assert_eq!(w.len(), rows * cols, "gemv_add: W of another shape");
     let product = |w: &[f64], x: &[f64], y: &mut [f64], accum: Accum| {
@@ -48,29 +49,19 @@ pub(crate) fn gemv_add(w: &[f64], x: &[f64], y: &mut [f64]) {
         let ym = MatMut::from_column_major_slice_mut(y, rows, 1);
         faer::linalg::matmul::matmul(ym, accum, wm, xm, 1.0, Par::Seq);
     };
-    if !split(w.len()) {
-        product(w, x, y, Accum::Add);
-        return;
-    }
-    // taken out (not borrowed), so a nested call on this thread gets a fresh vector
-    let mut scratch = SCRATCH.with(|s| s.take());
-    scratch.clear();
-    scratch.resize(rows, 0.0);
+    let scratch = match scratch {
+        Some(s) if split(w.len()) => &mut s[..rows],
+        _ => return product(w, x, y, Accum::Add),
+    };
     let half = cols / 2;
     let (wa, wb) = w.split_at(half * rows);
     let (xa, xb) = x.split_at(half);
     join_if(
         true,
         || product(wa, xa, y, Accum::Add),
-        || product(wb, xb, &mut scratch, Accum::Replace),
+        || product(wb, xb, scratch, Accum::Replace),
     );
-    y.iter_mut().zip(&scratch).for_each(|(y, s)| *y += s);
-    SCRATCH.with(|s| s.set(scratch));
-}
-
-thread_local! {
-    /// The second half's product in [`gemv_add`].
-    static SCRATCH: std::cell::Cell<Vec<f64>> = const { std::cell::Cell::new(Vec::new()) };
+    y.iter_mut().zip(&*scratch).for_each(|(y, s)| *y += s);
 }
 
 /// One layer of the backward pass: `G = α W − δ xᵀ` (`α = 2ρ`; `W` is not read for it when
@@ -152,7 +143,11 @@ mod tests {
                 }
             };
             let mut y = vec![0.5; rows];
-            gemv_add(&w, &x, &mut y);
+            let mut scratch = vec![f64::NAN; rows];
+            gemv_add(&w, &x, &mut y, Some(&mut scratch));
+            let mut y1 = vec![0.5; rows];
+            gemv_add(&w, &x, &mut y1, None);
+            close(&y1, &y, "W x unsplit");
             let want: Vec<f64> = (0..rows)
                 .map(|i| 0.5 + (0..cols).map(|j| w[j * rows + i] * x[j]).sum::<f64>())
                 .collect();

@@ -57,9 +57,10 @@ impl MlpGradient {
         if theta.len() != n {
             return Err(crate::Error::length("theta", n, theta.len()));
         }
+        // (δ is free during the forward pass: it holds the split products' second halves)
         // θ is checked through the pre-activations (see `Mlp::forward_checked`); only on a
         // non-finite one is θ scanned, to name the bad entry.
-        if let Some((l, i, z)) = mlp.forward_checked(theta, &mut self.u) {
+        if let Some((l, i, z)) = mlp.forward_checked(theta, &mut self.u, Some(&mut self.delta)) {
             check_vector("theta", theta, n)?;
             return Err(crate::Error::NonFinite {
                 what: format!("pre-activation W x + b of layer {}", l + 1),

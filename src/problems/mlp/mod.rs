@@ -372,7 +372,7 @@ impl Mlp {
     /// When `θ` or `u` have the wrong length (a programming error).
     #[track_caller]
     pub fn forward(&self, theta: &[f64], u: &mut [f64]) {
-        let _ = self.forward_checked(theta, u);
+        let _ = self.forward_checked(theta, u, None);
     }
 
     /// [`forward`](Self::forward), reporting the first layer whose pre-activation
@@ -381,12 +381,14 @@ impl Mlp {
     /// Every product `W_l[i, c]·x_l[c]` enters `z_l[i]` (`∞·0` is NaN), so with a finite input
     /// a finite `z_l` proves that the weights and biases of layer `l` are finite: the fast path
     /// checks `θ` through the `n_u` pre-activations instead of reading all `n_θ` values again
-    /// (a test puts an infinity next to a zero input).
+    /// (a test puts an infinity next to a zero input). With a `scratch` as long as the widest
+    /// layer, large layers run in two halves (see `dense::gemv_add`).
     #[track_caller]
     pub(crate) fn forward_checked(
         &self,
         theta: &[f64],
         u: &mut [f64],
+        mut scratch: Option<&mut [f64]>,
     ) -> Option<(usize, usize, f64)> {
         assert_eq!(
             theta.len(),
@@ -409,7 +411,12 @@ impl Mlp {
             } else {
                 &done[self.layout.state_range(l - 1)]
             };
-            dense::gemv_add(&theta[self.layout.weight_range(l)], x, out);
+            dense::gemv_add(
+                &theta[self.layout.weight_range(l)],
+                x,
+                out,
+                scratch.as_deref_mut(),
+            );
             let finite = out.iter().fold(true, |ok, z| ok & z.is_finite());
             if !finite && bad.is_none() {
                 let i = out.iter().position(|z| !z.is_finite()).unwrap_or(0);
