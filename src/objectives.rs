@@ -9,6 +9,7 @@
 //!
 //! | type | `L(u, θ)` | `(∂L/∂u)ᵀ` | `(∂L/∂θ)ᵀ` |
 //! |---|---|---|---|
+//! | [`LinearFunctional`] | `cᵀu` | `c` | `0` |
 //! | [`SquaredLinear`] | `(cᵀu)²` | `2 (cᵀu) c` | `0` |
 //! | [`OutputMisfit`] | `‖u[s..] − y‖² + ρ‖θ‖²` | `[0; 2 (u[s..] − y)]` | `2ρθ` (`0` for ρ = 0) |
 //!
@@ -51,6 +52,47 @@ pub trait Functional {
     /// Writes `(∂L/∂θ)ᵀ` and returns [`Partial::Written`], or returns [`Partial::Zero`]
     /// without writing when it vanishes.
     fn partial_theta(&self, u: &[f64], theta: &[f64], out: &mut [f64]) -> Partial;
+}
+
+/// A linear functional `L = cᵀu` (the compliance `Fᵀu` of topology optimization).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearFunctional {
+    c: Vec<f64>,
+}
+
+impl LinearFunctional {
+    /// `L = cᵀu`.
+    pub fn new(c: Vec<f64>) -> Self {
+        LinearFunctional { c }
+    }
+
+    /// The vector `c`.
+    pub fn c(&self) -> &[f64] {
+        &self.c
+    }
+}
+
+impl Functional for LinearFunctional {
+    fn eval<T: Scalar>(&self, u: &[T], _theta: &[T]) -> T {
+        u.iter()
+            .zip(&self.c)
+            .fold(T::zero(), |s, (&ui, &ci)| s + ui * ci)
+    }
+
+    /// `cᵀu` with the library's dot product kernel.
+    fn value(&self, u: &[f64], _theta: &[f64]) -> f64 {
+        crate::kernels::dot(&self.c, u)
+    }
+
+    /// `(∂L/∂u)ᵀ = c`.
+    fn partial_u(&self, _u: &[f64], _theta: &[f64], out: &mut [f64]) {
+        out.copy_from_slice(&self.c);
+    }
+
+    /// `∂L/∂θ = 0`.
+    fn partial_theta(&self, _u: &[f64], _theta: &[f64], _out: &mut [f64]) -> Partial {
+        Partial::Zero
+    }
 }
 
 /// The seed's objective `L = (cᵀu)²` (the linear-constraint problems).
