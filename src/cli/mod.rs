@@ -8,6 +8,7 @@ mod network;
 mod parse;
 mod report;
 mod scaling;
+mod topopt;
 mod tridiagonal;
 
 use clap::{Args, Parser, Subcommand};
@@ -37,6 +38,44 @@ enum Command {
     /// Structure of a sparse matrix (Matrix Market), or of every matrix in an export folder:
     /// shape, symmetry, bandwidth, triangularity, DAG check, blocks, spy plots.
     Inspect(InspectArgs),
+    /// Compliance topology optimization of the MBB beam (the 88-line code of Andreassen et
+    /// al. 2011), gradients by the adjoint of K(x)u = F.
+    Topopt(TopoptArgs),
+}
+
+/// Options of `adjoint topopt`.
+#[derive(Debug, Args)]
+pub struct TopoptArgs {
+    /// Elements in x.
+    #[arg(long, default_value_t = 60, value_parser = parse::positive)]
+    pub nelx: usize,
+    /// Elements in y.
+    #[arg(long, default_value_t = 20, value_parser = parse::positive)]
+    pub nely: usize,
+    /// Volume fraction, in (0, 1].
+    #[arg(long, default_value_t = 0.5, value_parser = parse::volfrac)]
+    pub volfrac: f64,
+    /// Penalization p ≥ 1 in E(x) = Emin + xᵖ(E0 − Emin).
+    #[arg(long, default_value_t = 3.0, value_parser = parse::penal)]
+    pub penal: f64,
+    /// Filter radius (element widths), > 0.
+    #[arg(long, default_value_t = 2.4, value_parser = parse::positive_number)]
+    pub rmin: f64,
+    /// Filter: 1 = sensitivity, 2 = density.
+    #[arg(long, default_value_t = 1, value_parser = parse::ft)]
+    pub ft: u32,
+    /// Iteration limit.
+    #[arg(long, default_value_t = 1000, value_parser = parse::positive)]
+    pub maxit: usize,
+    /// Export the final design's matrices and vectors to this folder.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Solver: auto, ldlt, lu (or triangular, refused for K).
+    #[arg(long, default_value = "auto", value_parser = parse::solver)]
+    pub solver: String,
 }
 
 /// Options of `adjoint mlp`.
@@ -283,5 +322,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Scaling(args)) => scaling::run(&args),
+        Some(Command::Topopt(args)) => topopt::run(&args),
     }
 }

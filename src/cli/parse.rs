@@ -180,3 +180,41 @@ pub fn spy(s: &str) -> Result<PathBuf, String> {
         )),
     }
 }
+
+/// `--volfrac`: a number in (0, 1].
+pub fn volfrac(s: &str) -> Result<f64, String> {
+    let v = number::<f64>(s, "a number")?;
+    if v > 0.0 && v <= 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("must lie in (0, 1], got {v}"))
+    }
+}
+
+/// `--rmin`: a finite number > 0.
+pub fn positive_number(s: &str) -> Result<f64, String> {
+    let v = number::<f64>(s, "a number")?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be a finite number > 0, got {v}"))
+    }
+}
+
+/// `--penal`: a finite number ≥ 1.
+pub fn penal(s: &str) -> Result<f64, String> {
+    let v = number::<f64>(s, "a number")?;
+    if v.is_finite() && v >= 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("must be a finite number ≥ 1, got {v}"))
+    }
+}
+
+/// `--ft`: 1 (sensitivity filter) or 2 (density filter).
+pub fn ft(s: &str) -> Result<u32, String> {
+    match number::<u32>(s, "1 or 2")? {
+        k @ (1 | 2) => Ok(k),
+        k => Err(format!("must be 1 (sensitivity) or 2 (density), got {k}")),
+    }
+}

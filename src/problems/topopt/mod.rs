@@ -29,7 +29,7 @@ pub mod mesh;
 pub mod optimizer;
 
 pub use filter::Filter;
-pub use optimizer::{optimize, FilterKind, Iteration, OcOptions, TopOptResult};
+pub use optimizer::{optimize, FilterKind, Iteration, OcOptions, PhaseTimes, TopOptResult};
 
 use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
@@ -148,6 +148,10 @@ impl MbbBeam {
     /// Number of dofs, supports included: `2 (nelx+1)(nely+1)`.
     pub fn n_dofs(&self) -> usize {
         self.free_index.len()
+    }
+    /// Number of free dofs (`n_u`, the size of `K`).
+    pub fn n_state_dofs(&self) -> usize {
+        self.objective.c().len()
     }
     /// The penalization `p`.
     pub fn penal(&self) -> f64 {
