@@ -12,7 +12,7 @@ use rand::{RngExt, SeedableRng};
 use sprs::{CsMat, TriMat};
 
 /// A matrix for each kernel: (kernel, matrix). All are well conditioned.
-fn one_per_kernel(n: usize, seed: u64) -> Vec<(&'static str, CsMat<f64>)> {
+fn one_per_kernel(n: usize, seed: u64) -> Vec<(&'static str, SolverKind, CsMat<f64>)> {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut v = move || 0.5 + rng.random::<f64>();
     let build = |entries: &mut dyn FnMut(&mut TriMat<f64>)| -> CsMat<f64> {
@@ -69,11 +69,13 @@ fn one_per_kernel(n: usize, seed: u64) -> Vec<(&'static str, CsMat<f64>)> {
         }
     });
     vec![
-        ("banded", tridiagonal),
-        ("sprs-ldl", symmetric),
-        ("triangular", dag),
-        ("triangular", lower),
-        ("faer-lu", general),
+        ("banded", SolverKind::Auto, tridiagonal),
+        ("sprs-ldl", SolverKind::Ldlt, symmetric.clone()),
+        // symmetric and diagonally dominant, so positive definite
+        ("faer-cholesky", SolverKind::Cholesky, symmetric),
+        ("triangular", SolverKind::Auto, dag),
+        ("triangular", SolverKind::Auto, lower),
+        ("faer-lu", SolverKind::Auto, general),
     ]
 }
 
@@ -95,8 +97,8 @@ fn dense_solve(a: &CsMat<f64>, b: &[f64], transpose: bool) -> Vec<f64> {
 #[test]
 fn every_kernel_solves_without_the_matrix_and_clones_keep_the_factors() {
     for (n, seed) in [(7, 1), (64, 2), (500, 3)] {
-        for (kernel, a) in one_per_kernel(n, seed) {
-            let mut s = Solver::analyze(&pattern_of(&a), SolverKind::Auto).unwrap();
+        for (kernel, kind, a) in one_per_kernel(n, seed) {
+            let mut s = Solver::analyze(&pattern_of(&a), kind).unwrap();
             assert_eq!(s.kernel(), kernel, "n = {n}");
             assert_eq!(s.dim(), n);
             s.factor(&a, "A").unwrap();
@@ -136,7 +138,7 @@ fn every_kernel_solves_without_the_matrix_and_clones_keep_the_factors() {
 
 #[test]
 fn the_triangular_solver_keeps_the_values_it_checked() {
-    let a = one_per_kernel(40, 5).remove(3).1; // lower triangular: natural order
+    let a = one_per_kernel(40, 5).remove(4).2; // lower triangular: natural order
     let dag = DagPattern::check(pattern_of(&a).view()).unwrap();
     assert!(dag.order().is_natural());
     let mut s = TriangularSolver::new(dag).unwrap();
@@ -203,8 +205,8 @@ fn dag_checks_read_patterns_without_values() {
 #[test]
 fn options_reach_every_backend() {
     // the pivot tolerance set through the options is the one the chosen kernel applies
-    for (kernel, a) in one_per_kernel(12, 4) {
-        let strict = SolverOptions::from(SolverKind::Auto).pivot_tolerance(0.99);
+    for (kernel, kind, a) in one_per_kernel(12, 4) {
+        let strict = SolverOptions::from(kind).pivot_tolerance(0.99);
         let mut s = Solver::analyze(&pattern_of(&a), strict).unwrap();
         assert_eq!(s.kernel(), kernel);
         // diagonals differ by less than 100×, pivots too: all of them fail a 0.99 rule

@@ -215,3 +215,50 @@ fn the_papers_compliance_150_by_50() {
     let c = paper(150, 50, 6.0, 1);
     assert!((c - 219.52).abs() <= 0.005, "150×50: {c}");
 }
+
+#[test]
+fn auto_picks_cholesky_and_every_solver_gives_the_same_gradient() {
+    let beam = MbbBeam::new(12, 5, 3.0).unwrap();
+    let x = random_densities(beam.n_elements(), 11);
+    let mut auto = AdjointWorkspace::new(&beam, SolverKind::Auto).unwrap();
+    auto.evaluate(&beam, &x).unwrap();
+    assert_eq!(auto.solver().name(), "cholesky");
+    assert_eq!(auto.solver().kernel(), "faer-cholesky");
+    assert_eq!(auto.solver().fallback(), None);
+    for kind in [SolverKind::Cholesky, SolverKind::Ldlt, SolverKind::Lu] {
+        let mut ws = AdjointWorkspace::new(&beam, kind).unwrap();
+        let c = ws.evaluate(&beam, &x).unwrap();
+        assert!((c - auto.objective()).abs() <= 1e-11 * c, "{kind}");
+        // the solvers round differently; K's condition number (densities 0.2–1) amplifies it
+        let scale = auto.gradient().iter().fold(0.0_f64, |m, g| m.max(g.abs()));
+        for (a, b) in ws.gradient().iter().zip(auto.gradient()) {
+            assert!((a - b).abs() <= 1e-10 * scale, "{kind}: {a} vs {b}");
+        }
+    }
+}
+
+/// K of one free-floating element (no supports) has three rigid-body modes: singular.
+#[test]
+fn a_singular_stiffness_is_a_typed_error() {
+    use adjoint::solve::{Factorization, Solver};
+    let ke = element_stiffness(0.3);
+    let mut t = sprs::TriMat::new((8, 8));
+    for (a, row) in ke.iter().enumerate() {
+        for (b, &v) in row.iter().enumerate() {
+            t.add_triplet(a, b, v);
+        }
+    }
+    let k: sprs::CsMat<f64> = t.to_csc();
+    for kind in [SolverKind::Cholesky, SolverKind::Auto] {
+        let mut s = Solver::analyze(&adjoint::sparse::pattern_of(&k), kind).unwrap();
+        let e = s.factor(&k, "K").unwrap_err();
+        assert!(
+            matches!(
+                e,
+                adjoint::Error::SingularPivot { .. } | adjoint::Error::NumericallySingular { .. }
+            ),
+            "{kind}: {e}"
+        );
+        assert!(e.to_string().contains('K'), "{e}");
+    }
+}

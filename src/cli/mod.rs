@@ -73,7 +73,7 @@ pub struct TopoptArgs {
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Solver: auto, ldlt, lu (or triangular, refused for K).
+    /// Solver: auto (Cholesky here), cholesky, ldlt or lu.
     #[arg(long, default_value = "auto", value_parser = parse::solver)]
     pub solver: String,
 }
@@ -281,7 +281,7 @@ pub struct TridiagonalArgs {
     /// Evaluate the gradient K times at the same θ (1 ≤ K ≤ 10⁶); timings are medians.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = parse::repeat)]
     pub repeat: usize,
-    /// Linear solver for ∂f/∂u: auto, triangular, ldlt or lu.
+    /// Linear solver for ∂f/∂u: auto, triangular, ldlt, cholesky or lu.
     #[arg(long, default_value = "auto", value_parser = parse::solver)]
     pub solver: String,
 }

@@ -5,6 +5,7 @@
 //! |----------------------------|--------------------------------|--------------------------------------|
 //! | [`SolverKind::Triangular`] | a DAG (triangular up to a permutation) | one reverse-topological sweep, no factorization |
 //! | [`SolverKind::Ldlt`]       | symmetric                      | `P A Pᵀ = L D Lᵀ`, then `Aᵀ = A` (banded kernel for the tridiagonal pattern) |
+//! | [`SolverKind::Cholesky`]   | symmetric positive definite    | `P A Pᵀ = L Lᵀ` (faer, supernodal), then `Aᵀ = A` |
 //! | [`SolverKind::Lu`]         | any square, nonsingular        | `P A Q = L U`, then `Uᵀ Lᵀ` solves     |
 //!
 //! Every solver implements one trait, [`Factorization`]: `factor` a matrix of the analyzed
@@ -46,6 +47,7 @@
 //! makes the solver switch to `LU` for this and every later factorization, and
 //! [`Solver::fallback`] says why; a forced `Ldlt` reports the pivot.
 
+pub mod cholesky;
 pub mod ldlt;
 pub mod lu;
 mod options;
@@ -57,6 +59,7 @@ use crate::{Error, Result};
 use sprs::CsMat;
 use std::fmt;
 
+pub use cholesky::CholeskySolver;
 pub use ldlt::{LdltSolver, Ordering};
 pub use lu::LuSolver;
 pub use options::SolverOptions;
@@ -210,6 +213,9 @@ pub enum SolverKind {
     Triangular,
     /// General sparse `LU` with partial pivoting (faer).
     Lu,
+    /// Sparse Cholesky `LLᵀ` (faer, supernodal, AMD ordering): symmetric positive definite
+    /// `∂f/∂u` only.
+    Cholesky,
 }
 
 impl fmt::Display for SolverKind {
@@ -219,6 +225,7 @@ impl fmt::Display for SolverKind {
             SolverKind::Ldlt => "ldlt",
             SolverKind::Triangular => "triangular",
             SolverKind::Lu => "lu",
+            SolverKind::Cholesky => "cholesky",
         })
     }
 }
@@ -231,9 +238,10 @@ impl std::str::FromStr for SolverKind {
             "ldlt" => Ok(SolverKind::Ldlt),
             "triangular" => Ok(SolverKind::Triangular),
             "lu" => Ok(SolverKind::Lu),
+            "cholesky" => Ok(SolverKind::Cholesky),
             _ => Err(Error::invalid(
                 "solver",
-                format!("unknown solver {s:?} (expected auto, triangular, ldlt or lu)"),
+                format!("unknown solver {s:?} (expected auto, triangular, ldlt, cholesky or lu)"),
             )),
         }
     }
