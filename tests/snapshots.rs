@@ -215,3 +215,37 @@ fn shared_weight_network_3_steps() {
         adjoint::problems::network::shared_weight_layers(2, 3),
     );
 }
+
+/// The MBB beam on a 2×1 mesh (9 free dofs) at densities (1, 0.5): K and ∂f/∂θ as assembled.
+fn mbb_2x1() -> AdjointWorkspace {
+    let beam = adjoint::problems::topopt::MbbBeam::new(2, 1, 3.0).unwrap();
+    let mut ws = AdjointWorkspace::new(&beam, SolverKind::Auto).unwrap();
+    ws.evaluate(&beam, &[1.0, 0.5]).unwrap();
+    ws
+}
+
+#[test]
+fn topopt_2x1_dfdu() {
+    snapshot!(
+        "topopt_2x1_dfdu",
+        matrix_report("df/du = K(x)", mbb_2x1().dfdu())
+    );
+}
+
+/// `∂f/∂θ` at a fixed `u = (1, 2, …, 9)/10` rather than the solved one, so the snapshot holds
+/// no rounding noise from a solve.
+#[test]
+fn topopt_2x1_dfdtheta() {
+    use adjoint::Jacobians;
+    let beam = adjoint::problems::topopt::MbbBeam::new(2, 1, 3.0).unwrap();
+    let u: Vec<f64> = (1..=9).map(|i| i as f64 / 10.0).collect();
+    let pattern = beam.dfdtheta_pattern();
+    let mut values = vec![0.0; pattern.nnz()];
+    beam.fill_dfdtheta(&u, &[1.0, 0.5], &mut values).unwrap();
+    let (indptr, indices, _) = pattern.into_raw_storage();
+    let m = sprs::CsMat::new_csc((9, 2), indptr, indices, values);
+    snapshot!(
+        "topopt_2x1_dfdtheta",
+        matrix_report("df/dtheta at u = (1..9)/10", &m)
+    );
+}
