@@ -91,6 +91,7 @@ fn the_export_describes_the_final_design() {
         "gradient.mtx",
         "theta.mtx",
         "density.mtx",
+        "density.png",
         "problem.json",
         "summary.md",
     ] {
@@ -154,4 +155,43 @@ fn bad_arguments_get_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("memory"), "{err}");
+}
+
+#[test]
+fn the_picture_is_a_png_or_an_svg() {
+    let dir = std::env::temp_dir().join(format!("adjoint-topopt-pic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join("beam.png");
+    let svg = dir.join("beam.svg");
+    for p in [&png, &svg] {
+        let out = adjoint(&[
+            "topopt",
+            "--nelx",
+            "12",
+            "--nely",
+            "4",
+            "--picture",
+            p.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        text.contains("<svg") && text.contains("MBB beam 12 × 4"),
+        "{text:.200}"
+    );
+    // another extension is an unusable argument
+    let out = adjoint(&[
+        "topopt",
+        "--picture",
+        dir.join("beam.jpg").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -70,6 +70,9 @@ pub struct TopoptArgs {
     /// Export the final design's matrices and vectors to this folder.
     #[arg(long, value_name = "DIR")]
     pub export: Option<PathBuf>,
+    /// Write the final density (black = solid) to this .png or .svg file.
+    #[arg(long, value_name = "FILE", value_parser = parse::picture)]
+    pub picture: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
     pub json: bool,

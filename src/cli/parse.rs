@@ -218,3 +218,16 @@ pub fn ft(s: &str) -> Result<u32, String> {
         k => Err(format!("must be 1 (sensitivity) or 2 (density), got {k}")),
     }
 }
+
+/// `--picture`: a path ending in `.png` or `.svg`.
+pub fn picture(s: &str) -> Result<PathBuf, String> {
+    let p = PathBuf::from(s);
+    match p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+    {
+        Some(e) if e == "png" || e == "svg" => Ok(p),
+        _ => Err("must end in .png or .svg".into()),
+    }
+}

@@ -115,6 +115,16 @@ pub fn run(args: &TopoptArgs) -> anyhow::Result<()> {
             },
         )
         .with_context(|| format!("export to {} failed", dir.display()))?;
+        write_picture(
+            &beam,
+            &result.x_phys,
+            ws.objective(),
+            &dir.join("density.png"),
+        )
+        .with_context(|| format!("export to {} failed", dir.display()))?;
+    }
+    if let Some(path) = &args.picture {
+        write_picture(&beam, &result.x_phys, result.compliance(), path)?;
     }
 
     if args.json {
@@ -170,5 +180,26 @@ pub fn run(args: &TopoptArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.export {
         println!("  exported to {}", dir.display());
     }
+    if let Some(path) = &args.picture {
+        println!("  density picture: {}", path.display());
+    }
+    Ok(())
+}
+
+fn write_picture(
+    beam: &MbbBeam,
+    x: &[f64],
+    compliance: f64,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let volume = x.iter().sum::<f64>() / x.len() as f64;
+    let title = format!(
+        "MBB beam {} × {}: compliance {:.4}, volume {:.3}",
+        beam.nelx(),
+        beam.nely(),
+        compliance,
+        volume
+    );
+    adjoint::problems::topopt::picture::write_density(x, beam.nelx(), beam.nely(), &title, path)?;
     Ok(())
 }

@@ -27,6 +27,8 @@
 pub mod filter;
 pub mod mesh;
 pub mod optimizer;
+#[cfg(feature = "plot")]
+pub mod picture;
 
 pub use filter::Filter;
 pub use optimizer::{optimize, FilterKind, Iteration, OcOptions, PhaseTimes, TopOptResult};
