@@ -59,11 +59,20 @@ impl Clone for CholeskySolver {
             l_values: self.l_values.clone(),
             cursor: self.cursor.clone(),
             pivot_tolerance: self.pivot_tolerance,
-            factor_mem: MemBuffer::new(factor_req(&self.symbolic)),
+            factor_mem: touched(factor_req(&self.symbolic)),
             solve_mem: MemBuffer::new(solve_req(&self.symbolic)),
             valid: self.valid,
         }
     }
+}
+
+/// A scratch buffer whose pages are already mapped (written once), so that the first
+/// factorization does not pay their page faults.
+fn touched(req: faer::dyn_stack::StackReq) -> MemBuffer {
+    let mut buf = MemBuffer::new(req);
+    buf.iter_mut()
+        .for_each(|b| *b = std::mem::MaybeUninit::new(0));
+    buf
 }
 
 fn factor_req(s: &SymbolicCholesky<usize>) -> faer::dyn_stack::StackReq {
@@ -121,11 +130,14 @@ impl CholeskySolver {
             CholeskySymbolicParams::default(),
         )
         .map_err(|e| Error::invalid("Cholesky analysis", format!("{e:?}")))?;
-        let l_values = vec![0.0; symbolic.len_val()];
+        // written, not only allocated (`vec![0.0; n]` maps zero pages lazily): the page faults
+        // of the factor's storage belong to the analysis, not to the first factorization
+        let mut l_values = Vec::with_capacity(symbolic.len_val());
+        l_values.resize(symbolic.len_val(), 0.0);
         Ok(CholeskySolver {
             n: rows,
             nnz: pattern.nnz(),
-            factor_mem: MemBuffer::new(factor_req(&symbolic)),
+            factor_mem: touched(factor_req(&symbolic)),
             solve_mem: MemBuffer::new(solve_req(&symbolic)),
             symbolic: Arc::new(symbolic),
             l_values,
