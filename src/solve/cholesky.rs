@@ -91,36 +91,11 @@ impl CholeskySolver {
     /// [`Error::Shape`] if not square, not CSC or empty; [`Error::PatternNotSymmetric`];
     /// [`Error::Invalid`] when faer's analysis fails (out of memory).
     pub fn analyze(pattern: &CsStructure) -> Result<Self> {
-        let (rows, cols) = pattern.shape();
-        if rows != cols || !pattern.is_csc() || rows == 0 {
-            return Err(Error::Shape {
-                what: "Cholesky matrix".into(),
-                expected: "square non-empty CSC".into(),
-                found: format!("{rows}×{cols} {:?}", pattern.storage()),
-            });
-        }
-        let owned;
-        let pattern = if pattern.indptr().raw_storage()[0] == 0 {
-            pattern
-        } else {
-            owned = CsStructure::new_csc(
-                pattern.shape(),
-                pattern.indptr().to_proper().into_owned(),
-                pattern.indices().to_vec(),
-                vec![(); pattern.nnz()],
-            );
-            &owned
-        };
+        let pattern = super::square_csc(pattern, "Cholesky matrix")?;
+        let pattern = &*pattern;
+        let rows = pattern.rows();
         let mut cursor = vec![0; rows];
-        if let Some((row, col, _)) =
-            crate::sparse::symmetry_sweep(pattern, &mut cursor, |_, _| true)
-        {
-            return Err(Error::PatternNotSymmetric {
-                what: "Cholesky matrix".into(),
-                row,
-                col,
-            });
-        }
+        super::check_pattern_symmetric(pattern, &mut cursor, "Cholesky matrix")?;
         let (indptr, indices, _) = pattern.view().into_raw_storage();
         let a = SymbolicSparseColMatRef::new_checked(rows, rows, indptr, None, indices);
         let symbolic = factorize_symbolic_cholesky(
@@ -226,18 +201,8 @@ impl Factorization for CholeskySolver {
         );
         self.valid = false;
         crate::sparse::finite_max_abs(what, a)?;
+        super::check_values_symmetric(a, &mut self.cursor, what)?;
         let data = a.data();
-        if let Some((row, col, k)) =
-            crate::sparse::symmetry_sweep(a, &mut self.cursor, |k, m| data[k] == data[m])
-        {
-            return Err(Error::NotSymmetric {
-                what: what.to_string(),
-                row,
-                col,
-                value: data[k],
-                mirror: a.get(col, row).copied().unwrap_or(0.0),
-            });
-        }
         let (indptr, indices, _) = a.view().into_raw_storage();
         let pattern = SymbolicSparseColMatRef::new_checked(self.n, self.n, indptr, None, indices);
         let mat = SparseColMatRef::new(pattern, data);

@@ -131,7 +131,7 @@ impl LdltSolver {
             Ordering::Amd => {
                 // symmetry first: AMD works on A + Aᵀ and would hide an asymmetric pattern
                 let mut cursor = vec![0; pattern.rows()];
-                check_pattern_symmetric(pattern, &mut cursor)?;
+                super::check_pattern_symmetric(pattern, &mut cursor, "LDLᵀ matrix")?;
                 Self::analyze_with_permutation(pattern, Some(amd_permutation(pattern)?))
             }
             Ordering::Auto => {
@@ -181,7 +181,7 @@ impl LdltSolver {
             return Err(Error::invalid("LDLᵀ matrix", "the matrix is empty (0×0)"));
         }
         let mut cursor = vec![0; n];
-        check_pattern_symmetric(pattern, &mut cursor)?;
+        super::check_pattern_symmetric(pattern, &mut cursor, "LDLᵀ matrix")?;
         if n == 1 {
             return Ok(LdltSolver {
                 n,
@@ -272,7 +272,7 @@ impl Factorization for LdltSolver {
             "LdltSolver::factor: matrix of another pattern"
         );
         finite_max_abs(what, a)?;
-        check_values_symmetric(a, &mut self.cursor, what)?;
+        super::check_values_symmetric(a, &mut self.cursor, what)?;
         self.valid = false;
         let factors = std::mem::replace(&mut self.factors, Factors::Lost);
         let (factors, result) = match factors {
@@ -433,36 +433,3 @@ fn check_square_csc(pattern: &CsStructure) -> Result<()> {
     }
     Ok(())
 }
-
-/// Checks that the pattern of a CSC matrix is symmetric, in `O(nnz)` with `n` cursors.
-///
-/// Columns are visited in order; for an entry `(i, j)` with `i > j`, its mirror `(j, i)` must
-/// be the next not yet matched entry above the diagonal in column `i`, because the mirrors of
-/// column `i`'s upper entries are met in increasing `j`.
-fn check_pattern_symmetric(pattern: &CsStructure, cursor: &mut [usize]) -> Result<()> {
-    match symmetry_sweep(pattern, cursor, |_, _| true) {
-        None => Ok(()),
-        Some((row, col, _)) => Err(Error::PatternNotSymmetric {
-            what: "LDLᵀ matrix".into(),
-            row,
-            col,
-        }),
-    }
-}
-
-/// Checks `a_ij == a_ji` exactly for every stored entry of a pattern-symmetric matrix.
-fn check_values_symmetric(a: &CsMat<f64>, cursor: &mut [usize], what: &str) -> Result<()> {
-    let data = a.data();
-    match symmetry_sweep(a, cursor, |k, m| data[k] == data[m]) {
-        None => Ok(()),
-        Some((row, col, k)) => Err(Error::NotSymmetric {
-            what: what.to_string(),
-            row,
-            col,
-            value: data[k],
-            mirror: a.get(col, row).copied().unwrap_or(0.0),
-        }),
-    }
-}
-
-use crate::sparse::symmetry_sweep;

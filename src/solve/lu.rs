@@ -90,26 +90,9 @@ impl LuSolver {
     /// [`Error::Shape`] if not square or not CSC, or empty; [`Error::Invalid`] when faer's
     /// analysis fails (out of memory).
     pub fn analyze(pattern: &CsStructure) -> Result<Self> {
-        let (rows, cols) = pattern.shape();
-        if rows != cols || !pattern.is_csc() || rows == 0 {
-            return Err(Error::Shape {
-                what: "LU matrix".into(),
-                expected: "square non-empty CSC".into(),
-                found: format!("{rows}×{cols} {:?}", pattern.storage()),
-            });
-        }
-        let owned;
-        let pattern = if pattern.indptr().raw_storage()[0] == 0 {
-            pattern
-        } else {
-            owned = CsStructure::new_csc(
-                pattern.shape(),
-                pattern.indptr().to_proper().into_owned(),
-                pattern.indices().to_vec(),
-                vec![(); pattern.nnz()],
-            );
-            &owned
-        };
+        let pattern = super::square_csc(pattern, "LU matrix")?;
+        let pattern = &*pattern;
+        let rows = pattern.rows();
         let params = LuSymbolicParams {
             supernodal_flop_ratio_threshold: SupernodalThreshold::FORCE_SIMPLICIAL,
             ..Default::default()

@@ -56,7 +56,7 @@ pub mod triangular;
 pub(crate) mod tridiagonal;
 
 use crate::{Error, Result};
-use sprs::CsMat;
+use sprs::{CsMat, CsStructure};
 use std::fmt;
 
 pub use cholesky::CholeskySolver;
@@ -244,5 +244,69 @@ impl std::str::FromStr for SolverKind {
                 format!("unknown solver {s:?} (expected auto, triangular, ldlt, cholesky or lu)"),
             )),
         }
+    }
+}
+
+/// The pattern a solver analyzes: square, CSC and non-empty (else [`Error::Shape`] naming
+/// `what`), with an `indptr` starting at 0 (a view into a larger matrix is copied).
+pub(crate) fn square_csc<'a>(
+    pattern: &'a CsStructure,
+    what: &str,
+) -> Result<std::borrow::Cow<'a, CsStructure>> {
+    let (rows, cols) = pattern.shape();
+    if rows != cols || !pattern.is_csc() || rows == 0 {
+        return Err(Error::Shape {
+            what: what.into(),
+            expected: "square non-empty CSC".into(),
+            found: format!("{rows}×{cols} {:?}", pattern.storage()),
+        });
+    }
+    if pattern.indptr().raw_storage()[0] == 0 {
+        return Ok(std::borrow::Cow::Borrowed(pattern));
+    }
+    Ok(std::borrow::Cow::Owned(CsStructure::new_csc(
+        pattern.shape(),
+        pattern.indptr().to_proper().into_owned(),
+        pattern.indices().to_vec(),
+        vec![(); pattern.nnz()],
+    )))
+}
+
+/// Checks that the pattern of a CSC matrix is symmetric, in `O(nnz)` with `n` cursors.
+///
+/// Columns are visited in order; for an entry `(i, j)` with `i > j`, its mirror `(j, i)` must
+/// be the next not yet matched entry above the diagonal in column `i`, because the mirrors of
+/// column `i`'s upper entries are met in increasing `j`.
+pub(crate) fn check_pattern_symmetric(
+    pattern: &CsStructure,
+    cursor: &mut [usize],
+    what: &str,
+) -> Result<()> {
+    match crate::sparse::symmetry_sweep(pattern, cursor, |_, _| true) {
+        None => Ok(()),
+        Some((row, col, _)) => Err(Error::PatternNotSymmetric {
+            what: what.into(),
+            row,
+            col,
+        }),
+    }
+}
+
+/// Checks `a_ij == a_ji` exactly for every stored entry of a pattern-symmetric matrix.
+pub(crate) fn check_values_symmetric(
+    a: &CsMat<f64>,
+    cursor: &mut [usize],
+    what: &str,
+) -> Result<()> {
+    let data = a.data();
+    match crate::sparse::symmetry_sweep(a, cursor, |k, m| data[k] == data[m]) {
+        None => Ok(()),
+        Some((row, col, k)) => Err(Error::NotSymmetric {
+            what: what.to_string(),
+            row,
+            col,
+            value: data[k],
+            mirror: a.get(col, row).copied().unwrap_or(0.0),
+        }),
     }
 }
