@@ -122,7 +122,8 @@ impl AdjointWorkspace {
                 });
             }
         }
-        let solver = Solver::analyze(&dfdu_pattern, options)?;
+        let blocks = problem.dfdu_blocks();
+        let solver = Solver::analyze_blocks(&dfdu_pattern, options, blocks.as_deref())?;
         // the value matrices take over the patterns' index arrays: no copy of the structure
         let dfdtheta = zeros_from(dfdtheta_pattern, "df/dtheta pattern")?;
         Ok(AdjointWorkspace {

@@ -126,6 +126,13 @@ pub trait Jacobians: Problem {
     /// Whether `∂f/∂u` depends on `u`. When it does not (a constraint linear in `u`), a
     /// factorization made during the state solve is reused for the adjoint solve.
     fn dfdu_depends_on_u(&self) -> bool;
+
+    /// Block offsets `[0, n_1, n_1 + n_2, …, n_u]` of `∂f/∂u`, when the problem has a block
+    /// structure (the time steps of an ODE): with them [`crate::SolverKind::Auto`] can choose
+    /// the block-triangular solver, and reports show the blocks. `None` by default.
+    fn dfdu_blocks(&self) -> Option<Vec<usize>> {
+        None
+    }
 }
 
 /// Access to `∂f/∂u` and its factorization, lent to [`StateSolve::solve_state`].

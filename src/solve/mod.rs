@@ -6,6 +6,7 @@
 //! | [`SolverKind::Triangular`] | a DAG (triangular up to a permutation) | one reverse-topological sweep, no factorization |
 //! | [`SolverKind::Ldlt`]       | symmetric                      | `P A Pᵀ = L D Lᵀ`, then `Aᵀ = A` (banded kernel for the tridiagonal pattern) |
 //! | [`SolverKind::Cholesky`]   | symmetric positive definite    | `P A Pᵀ = L Lᵀ` (faer, supernodal), then `Aᵀ = A` |
+//! | [`SolverKind::BlockTriangular`] | a DAG of blocks (given block offsets) | one reverse sweep over the blocks, factorizing the diagonal blocks |
 //! | [`SolverKind::Lu`]         | any square, nonsingular        | `P A Q = L U`, then `Uᵀ Lᵀ` solves     |
 //!
 //! Every solver implements one trait, [`Factorization`]: `factor` a matrix of the analyzed
@@ -15,8 +16,9 @@
 //! the same trait.
 //!
 //! [`SolverKind::Auto`] inspects the pattern once: a symmetric pattern with off-diagonal
-//! entries (never a DAG) goes to `LDLᵀ`, a DAG to the triangular sweep (no factorization), the
-//! rest to `LU`. The exact tridiagonal pattern gets a banded `LDLᵀ` kernel under either `Auto`
+//! entries (never a DAG) goes to `LDLᵀ`, a DAG to the triangular sweep (no factorization), a
+//! matrix whose entry graph has cycles but whose block graph (under the problem's block offsets)
+//! is a DAG to the block-triangular sweep, the rest to `LU`. The exact tridiagonal pattern gets a banded `LDLᵀ` kernel under either `Auto`
 //! or `Ldlt` — a choice of its own ([`SolverOptions::banded`]), apart from the fill-reducing
 //! [`Ordering`] of the general sparse `LDLᵀ`. If `Auto` chose `LDLᵀ` from the pattern and the values turn out asymmetric,
 //! it switches to `LU` on the spot. The choice is reported by [`Solver::name`]; a forced
@@ -47,7 +49,9 @@
 //! makes the solver switch to `LU` for this and every later factorization, and
 //! [`Solver::fallback`] says why; a forced `Ldlt` reports the pivot.
 
+pub mod block_triangular;
 pub mod cholesky;
+pub(crate) mod dense;
 pub mod ldlt;
 pub mod lu;
 mod options;
@@ -59,6 +63,7 @@ use crate::{Error, Result};
 use sprs::{CsMat, CsStructure};
 use std::fmt;
 
+pub use block_triangular::BlockTriangularSolver;
 pub use cholesky::CholeskySolver;
 pub use ldlt::{LdltSolver, Ordering};
 pub use lu::LuSolver;
@@ -216,6 +221,10 @@ pub enum SolverKind {
     /// Sparse Cholesky `LLᵀ` (faer, supernodal, AMD ordering): symmetric positive definite
     /// `∂f/∂u` only.
     Cholesky,
+    /// Block substitution ([`BlockTriangularSolver`]): the block graph of `∂f/∂u` under the
+    /// problem's block offsets ([`crate::Jacobians::dfdu_blocks`]) must be a DAG; only the
+    /// diagonal blocks are factorized.
+    BlockTriangular,
 }
 
 impl fmt::Display for SolverKind {
@@ -226,6 +235,7 @@ impl fmt::Display for SolverKind {
             SolverKind::Triangular => "triangular",
             SolverKind::Lu => "lu",
             SolverKind::Cholesky => "cholesky",
+            SolverKind::BlockTriangular => "block-triangular",
         })
     }
 }
@@ -239,9 +249,13 @@ impl std::str::FromStr for SolverKind {
             "triangular" => Ok(SolverKind::Triangular),
             "lu" => Ok(SolverKind::Lu),
             "cholesky" => Ok(SolverKind::Cholesky),
+            "block-triangular" => Ok(SolverKind::BlockTriangular),
             _ => Err(Error::invalid(
                 "solver",
-                format!("unknown solver {s:?} (expected auto, triangular, ldlt, cholesky or lu)"),
+                format!(
+                    "unknown solver {s:?} (expected auto, triangular, block-triangular, ldlt, \
+                     cholesky or lu)"
+                ),
             )),
         }
     }

@@ -1,5 +1,6 @@
 //! [`Solver`]: the solver a workspace uses, chosen from the pattern of `∂f/∂u` once.
 
+use super::block_triangular::BlockTriangularSolver;
 use super::cholesky::CholeskySolver;
 use super::ldlt::LdltSolver;
 use super::lu::LuSolver;
@@ -46,6 +47,7 @@ enum Backend {
     Triangular(Box<TriangularSolver>),
     Lu(Box<LuSolver>),
     Cholesky(Box<CholeskySolver>),
+    BlockTriangular(Box<BlockTriangularSolver>),
 }
 
 impl Backend {
@@ -56,6 +58,7 @@ impl Backend {
             Backend::Triangular(s) => &mut **s,
             Backend::Lu(s) => &mut **s,
             Backend::Cholesky(s) => &mut **s,
+            Backend::BlockTriangular(s) => &mut **s,
         }
     }
 
@@ -66,6 +69,7 @@ impl Backend {
             Backend::Triangular(s) => &**s,
             Backend::Lu(s) => &**s,
             Backend::Cholesky(s) => &**s,
+            Backend::BlockTriangular(s) => &**s,
         }
     }
 
@@ -99,6 +103,22 @@ impl Solver {
     /// [`Error::SolverNotApplicable`] when the forced solver does not fit the pattern;
     /// [`Error::Invalid`] for a pivot tolerance outside `[0, 1)`.
     pub fn analyze(pattern: &CsStructure, options: impl Into<SolverOptions>) -> Result<Self> {
+        Self::analyze_blocks(pattern, options, None)
+    }
+
+    /// As [`analyze`](Self::analyze), with the block offsets of `∂f/∂u` when the problem has
+    /// them ([`crate::Jacobians::dfdu_blocks`]): [`SolverKind::BlockTriangular`] needs them,
+    /// and [`SolverKind::Auto`] chooses it when the entry graph has a cycle but the block graph
+    /// is a DAG.
+    ///
+    /// # Errors
+    /// As [`analyze`](Self::analyze); a forced block-triangular solver without offsets, or on a
+    /// block graph with a cycle, is [`Error::SolverNotApplicable`].
+    pub fn analyze_blocks(
+        pattern: &CsStructure,
+        options: impl Into<SolverOptions>,
+        blocks: Option<&[usize]>,
+    ) -> Result<Self> {
         let options = options.into();
         options.check()?;
         let kind = options.kind;
@@ -112,6 +132,14 @@ impl Solver {
         };
         let lu = || LuSolver::analyze(pattern).map(|s| Backend::Lu(Box::new(s)));
         let cholesky = || CholeskySolver::analyze(pattern).map(|s| Backend::Cholesky(Box::new(s)));
+        let block_triangular = || match blocks {
+            None => Err(Error::invalid(
+                "block offsets",
+                "the problem gives none (Jacobians::dfdu_blocks)",
+            )),
+            Some(off) => BlockTriangularSolver::analyze_with(pattern, off, options)
+                .map(|s| Backend::BlockTriangular(Box::new(s))),
+        };
         let backend = match kind {
             SolverKind::Triangular => {
                 triangular_for(pattern).map_err(|e| not_applicable("triangular", e))?
@@ -119,6 +147,9 @@ impl Solver {
             SolverKind::Ldlt => ldlt().map_err(|e| not_applicable("ldlt", e))?,
             SolverKind::Lu => lu().map_err(|e| not_applicable("lu", e))?,
             SolverKind::Cholesky => cholesky().map_err(|e| not_applicable("cholesky", e))?,
+            SolverKind::BlockTriangular => {
+                block_triangular().map_err(|e| not_applicable("block-triangular", e))?
+            }
             SolverKind::Auto => {
                 // a symmetric pattern: the banded kernel for the tridiagonal one, else
                 // Cholesky (measured faster than sprs-ldl from 2.5k unknowns up on the
@@ -136,7 +167,10 @@ impl Solver {
                     Some(b) => b,
                     None => match triangular_for(pattern) {
                         Ok(t) => t,
-                        Err(_) => lu().map_err(|e| not_applicable("auto", e))?,
+                        Err(_) => match block_triangular() {
+                            Ok(b) => b,
+                            Err(_) => lu().map_err(|e| not_applicable("auto", e))?,
+                        },
                     },
                 }
             }
@@ -154,7 +188,8 @@ impl Solver {
         Ok(solver)
     }
 
-    /// The solver's name as reported in outputs: `"ldlt"`, `"triangular"` or `"lu"` (the
+    /// The solver's name as reported in outputs: `"ldlt"`, `"cholesky"`, `"triangular"`,
+    /// `"block-triangular"` or `"lu"` (the
     /// same as [`Factorization::name`], without the trait in scope).
     pub fn name(&self) -> &'static str {
         self.backend.get_ref().name()
@@ -169,6 +204,7 @@ impl Solver {
             Backend::Triangular(_) => "triangular",
             Backend::Lu(_) => "faer-lu",
             Backend::Cholesky(_) => "faer-cholesky",
+            Backend::BlockTriangular(_) => "block-triangular",
         }
     }
 

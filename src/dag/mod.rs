@@ -21,6 +21,9 @@
 //! [`Error::Cycle`] listing every node of one cycle in order (`3 → 7 → 5 → 3`), and, when block
 //! offsets are given, the same cycle in block terms.
 
+mod blocks;
+pub use blocks::{check_block_dag, dag_level, BlockDag, DagLevel};
+
 use crate::{Error, Result};
 use petgraph::algo::{kosaraju_scc, toposort};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -155,7 +158,7 @@ pub fn dependency_graph<T: Copy>(m: CsMatView<'_, T>) -> Result<DiGraph<(), ()>>
     Ok(g)
 }
 
-fn square((rows, cols): (usize, usize)) -> Result<usize> {
+pub(super) fn square((rows, cols): (usize, usize)) -> Result<usize> {
     if rows != cols {
         return Err(Error::Shape {
             what: "df/du".into(),
@@ -349,7 +352,7 @@ fn count_levels<T: Copy>(m: CsMatView<'_, T>, order: &TopologicalOrder) -> usize
 /// `tarjan_scc` recurses once per node and overflows the stack near 10⁵ nodes): the
 /// strongly connected components, then a breadth-first search inside the nontrivial component
 /// holding the smallest node, from that node back to itself — the shortest cycle through it.
-fn find_cycle(g: &DiGraph<(), ()>) -> Vec<usize> {
+pub(super) fn find_cycle(g: &DiGraph<(), ()>) -> Vec<usize> {
     let scc = kosaraju_scc(g)
         .into_iter()
         .filter(|c| c.len() > 1)
