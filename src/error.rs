@@ -144,6 +144,18 @@ pub enum Error {
         blocks: Vec<usize>,
     },
 
+    /// A time step of an ODE integration failed (its Newton solve, a singular block, a
+    /// non-finite state).
+    #[error("time step {step} (t = {time}): {source}")]
+    TimeStep {
+        /// The step `k` (1-based: from `t_{k−1}` to `t_k`).
+        step: usize,
+        /// `t_k`.
+        time: f64,
+        /// What went wrong.
+        source: Box<Error>,
+    },
+
     /// A forced solver cannot handle the matrix.
     #[error("solver {solver} does not apply: {reason}")]
     SolverNotApplicable {

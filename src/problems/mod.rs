@@ -7,6 +7,8 @@
 //! - [`mlp`]: the seed's layered network `u_{l+1} = σ(W_l u_l + b_l)`, `L = ‖u_N − y‖² + ρ‖θ‖²`,
 //!   with its dense fast path.
 //! - [`network`]: general layered networks (skip connections, residual layers, shared weights).
+//! - [`ode`]: time stepping (explicit and implicit Euler, Crank–Nicolson) of an ODE written
+//!   once, with its block-triangular adjoint sweep and binomial checkpointing.
 //! - [`topopt`]: compliance topology optimization of the MBB beam, `L = Fᵀu` subject to
 //!   `K(x)u = F` (2-D elasticity), with the 88-line code's optimality-criteria loop.
 //!
@@ -19,5 +21,6 @@
 pub mod linear;
 pub mod mlp;
 pub mod network;
+pub mod ode;
 pub mod topopt;
 pub mod tridiagonal;
