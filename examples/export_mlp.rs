@@ -49,6 +49,7 @@ fn main() -> adjoint::Result<()> {
         u_offsets: Some(mlp.layout().u_offsets()),
         theta_offsets: Some(mlp.layout().theta_offsets()),
         theta_block_name: "params of layer",
+        u_block_name: "layer",
     };
     let files = export_evaluation(&out, &ws, &theta, &spec)?;
     println!("wrote {} files to {}", files.len(), out.display());

@@ -36,6 +36,7 @@ fn main() -> adjoint::Result<()> {
         u_offsets: None,
         theta_offsets: None,
         theta_block_name: "params of layer",
+        u_block_name: "layer",
     };
     let files = export_evaluation(&out, &ws, &theta, &spec)?;
     println!("wrote {} files to {}:", files.len(), out.display());

@@ -141,6 +141,7 @@ fn main() -> adjoint::Result<()> {
             u_offsets: None,
             theta_offsets: None,
             theta_block_name: "params",
+            u_block_name: "layer",
         },
     )?;
     println!("exported to {} (see summary.md)", out.display());

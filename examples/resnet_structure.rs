@@ -65,6 +65,7 @@ fn main() -> adjoint::Result<()> {
         u_offsets: Some(net.u_offsets()),
         theta_offsets: Some(net.theta_offsets()),
         theta_block_name: "group",
+        u_block_name: "layer",
     };
     export_evaluation(&out, &ws, &theta, &spec)?;
     println!(

@@ -298,11 +298,12 @@ fn block_table(m: &CsMat<f64>, r: &[usize], c: &[usize]) -> (Vec<BlockInfo>, usi
     (out, omitted)
 }
 
-/// `"layer 3"` for block 2 of layers (numbered from 1, as the seed numbers layers), `"group 2"`
+/// `"layer 3"` for block 2 of layers (numbered from 1, as the seed numbers layers; so are time
+/// steps, `"step 3"`), `"group 2"`
 /// for other names (numbered from 0), the bare index without a name.
 pub(crate) fn block_label(name: Option<&str>, k: usize) -> String {
     match name {
-        Some(n) if n.contains("layer") => format!("{n} {}", k + 1),
+        Some(n) if n.contains("layer") || n == "step" => format!("{n} {}", k + 1),
         Some(n) => format!("{n} {k}"),
         None => k.to_string(),
     }

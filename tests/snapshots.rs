@@ -73,6 +73,7 @@ fn tridiagonal_n2_export_bytes() {
         u_offsets: None,
         theta_offsets: None,
         theta_block_name: "params of layer",
+        u_block_name: "layer",
     };
     let written = export_evaluation(dir.path(), &ws, &theta, &spec).unwrap();
     let mut all = String::new();

@@ -181,6 +181,7 @@ pub fn run(args: &MlpArgs) -> anyhow::Result<()> {
             u_offsets: Some(lay.u_offsets()),
             theta_offsets: Some(lay.theta_offsets()),
             theta_block_name: "params of layer",
+            u_block_name: "layer",
         };
         export_evaluation(dir, &ws, &theta, &spec)
             .with_context(|| format!("export to {} failed", dir.display()))?;

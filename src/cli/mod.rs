@@ -5,6 +5,7 @@ mod demo;
 mod inspect;
 mod mlp;
 mod network;
+mod ode;
 mod parse;
 mod report;
 mod scaling;
@@ -41,6 +42,56 @@ enum Command {
     /// Compliance topology optimization of the MBB beam (the 88-line code of Andreassen et
     /// al. 2011), gradients by the adjoint of K(x)u = F.
     Topopt(TopoptArgs),
+    /// Time stepping of an ODE (explicit/implicit Euler, Crank–Nicolson) as one stacked
+    /// constraint: the gradient by the block-triangular adjoint sweep, optionally with
+    /// binomial checkpointing.
+    Ode(OdeArgs),
+}
+
+/// Options of `adjoint ode`.
+#[derive(Debug, Args)]
+pub struct OdeArgs {
+    /// The problem: lotka-volterra, heat or robertson.
+    #[arg(value_parser = ["lotka-volterra", "heat", "robertson"])]
+    pub problem: String,
+    /// Scheme: implicit-euler, explicit-euler or crank-nicolson.
+    #[arg(long, default_value = "implicit-euler", value_parser = parse::scheme)]
+    pub scheme: String,
+    /// Number of steps K (default 1000, 100 for heat, 10⁴ for robertson).
+    #[arg(long, value_name = "K", value_parser = parse::positive)]
+    pub steps: Option<usize>,
+    /// End time T (default 10, 0.1 for heat, 4e7 for robertson).
+    #[arg(long = "t-end", value_name = "T", value_parser = parse::positive_number)]
+    pub t_end: Option<f64>,
+    /// Grid: uniform, or geometric (h_1 = --first, growing to reach T; robertson's default).
+    #[arg(long, value_parser = ["uniform", "geometric"])]
+    pub grid: Option<String>,
+    /// First step of the geometric grid.
+    #[arg(long, value_name = "H", default_value_t = 1e-6, value_parser = parse::positive_number)]
+    pub first: f64,
+    /// Parameters θ, comma-separated (default: the problem's).
+    #[arg(long, conflicts_with = "from", allow_hyphen_values = true, value_parser = parse::numbers)]
+    pub theta: Option<String>,
+    /// Interior nodes of the heat rod (heat only; default 100).
+    #[arg(long, value_parser = parse::positive)]
+    pub n: Option<usize>,
+    /// Checkpointed mode with S ≥ 1 stored states (binomial checkpointing); without it every
+    /// step is held (the explicit mode).
+    #[arg(long, value_name = "S", value_parser = parse::positive)]
+    pub checkpoints: Option<usize>,
+    /// Read θ from DIR/theta.mtx (e.g. an export).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Export to this folder (the explicit mode: matrices with step blocks, vectors, pictures;
+    /// the checkpointed mode: θ, the gradient, problem.json and the summary).
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Evaluate this many times and report median timings.
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = parse::repeat)]
+    pub repeat: usize,
 }
 
 /// Options of `adjoint topopt`.
@@ -326,5 +377,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Check(args)) => check::run(&args),
         Some(Command::Scaling(args)) => scaling::run(&args),
         Some(Command::Topopt(args)) => topopt::run(&args),
+        Some(Command::Ode(args)) => ode::run(&args),
     }
 }

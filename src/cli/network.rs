@@ -85,6 +85,7 @@ pub fn run(args: &MlpArgs, path: Source) -> anyhow::Result<()> {
             u_offsets: Some(net.u_offsets()),
             theta_offsets: Some(net.theta_offsets()),
             theta_block_name: "group",
+            u_block_name: "layer",
         };
         export_evaluation(dir, ws, &theta, &spec)
             .with_context(|| format!("export to {} failed", dir.display()))?;

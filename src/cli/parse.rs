@@ -231,3 +231,21 @@ pub fn picture(s: &str) -> Result<PathBuf, String> {
         _ => Err("must end in .png or .svg".into()),
     }
 }
+
+/// `--scheme`.
+pub fn scheme(s: &str) -> Result<String, String> {
+    s.parse::<adjoint::problems::ode::Scheme>()
+        .map_err(|e| e.to_string())?;
+    Ok(s.to_string())
+}
+
+/// A comma-separated list of finite numbers (`--theta`).
+pub fn numbers(s: &str) -> Result<String, String> {
+    for part in s.split(',') {
+        let v = number::<f64>(part, "a number")?;
+        if !v.is_finite() {
+            return Err(format!("{part:?} is not finite"));
+        }
+    }
+    Ok(s.to_string())
+}

@@ -112,6 +112,7 @@ pub fn run(args: &TopoptArgs) -> anyhow::Result<()> {
                 u_offsets: None,
                 theta_offsets: None,
                 theta_block_name: "element",
+                u_block_name: "layer",
             },
         )
         .with_context(|| format!("export to {} failed", dir.display()))?;

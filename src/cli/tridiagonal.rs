@@ -71,6 +71,7 @@ pub fn run(args: &TridiagonalArgs) -> anyhow::Result<()> {
                 u_offsets: None,
                 theta_offsets: None,
                 theta_block_name: "params of layer",
+                u_block_name: "layer",
             },
         )
         .with_context(|| format!("export to {} failed", dir.display()))?;

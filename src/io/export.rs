@@ -58,6 +58,50 @@ pub struct ExportSpec<'a> {
     /// What a block of `θ` is called in the reports: `"params of layer"` for a chain,
     /// `"group"` for a network with parameter groups.
     pub theta_block_name: &'a str,
+    /// What a block of `u` is called: `"layer"` (numbered from 1), or `"step"` for the time
+    /// steps of an ODE (numbered from 1).
+    pub u_block_name: &'a str,
+}
+
+/// The pieces of an evaluation an export writes: from an [`AdjointWorkspace`] (`From`), or
+/// assembled by a caller with its own evaluation (the explicit mode of
+/// [`crate::problems::ode::OdeWorkspace`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluation<'a> {
+    /// `∂f/∂u`.
+    pub dfdu: &'a sprs::CsMat<f64>,
+    /// `∂f/∂θ`.
+    pub dfdtheta: &'a sprs::CsMat<f64>,
+    /// The state.
+    pub u: &'a [f64],
+    /// The adjoint.
+    pub lambda: &'a [f64],
+    /// The gradient.
+    pub gradient: &'a [f64],
+    /// `(∂L/∂u)ᵀ`.
+    pub dl_du: &'a [f64],
+    /// `(∂L/∂θ)ᵀ`.
+    pub dl_dtheta: &'a [f64],
+    /// `L`.
+    pub objective: f64,
+    /// The solver's name.
+    pub solver: &'a str,
+}
+
+impl<'a> From<&'a AdjointWorkspace> for Evaluation<'a> {
+    fn from(ws: &'a AdjointWorkspace) -> Self {
+        Evaluation {
+            dfdu: ws.dfdu(),
+            dfdtheta: ws.dfdtheta(),
+            u: ws.u(),
+            lambda: ws.lambda(),
+            gradient: ws.gradient(),
+            dl_du: ws.dl_du(),
+            dl_dtheta: ws.dl_dtheta(),
+            objective: ws.objective(),
+            solver: ws.solver().name(),
+        }
+    }
 }
 
 /// Writes the export folder of an evaluation: the matrices and vectors of `ws` (which must
@@ -79,9 +123,22 @@ pub fn export_evaluation(
     theta: &[f64],
     spec: &ExportSpec,
 ) -> Result<Vec<PathBuf>> {
+    export_parts(dir, &Evaluation::from(ws), theta, spec)
+}
+
+/// [`export_evaluation`] from the pieces of an evaluation.
+///
+/// # Errors
+/// As [`export_evaluation`].
+pub fn export_parts(
+    dir: &Path,
+    ws: &Evaluation,
+    theta: &[f64],
+    spec: &ExportSpec,
+) -> Result<Vec<PathBuf>> {
     // what the export needs beyond the evaluation: the structure reports of summary.md
     // (the DAG check's graph of ∂f/∂u: nodes, edges and search stacks) and the spy grids
-    let (n, nnz_u, nnz_t) = (ws.u().len(), ws.dfdu().nnz(), ws.dfdtheta().nnz());
+    let (n, nnz_u, nnz_t) = (ws.u.len(), ws.dfdu.nnz(), ws.dfdtheta.nnz());
     crate::resources::ensure_memory(
         &format!("the export to {}", dir.display()),
         120.0 * (n + nnz_u) as f64 + 40.0 * nnz_t as f64,
@@ -96,34 +153,34 @@ pub fn export_evaluation(
         };
         write_matrix(
             path("dfdu.mtx"),
-            ws.dfdu(),
+            ws.dfdu,
             " df/du: Jacobian of the constraint f(u, theta) = 0 with respect to u",
         )?;
         write_matrix(
             path("dfdtheta.mtx"),
-            ws.dfdtheta(),
+            ws.dfdtheta,
             " df/dtheta: Jacobian of f with respect to theta",
         )?;
-        write_vector(path("u.mtx"), ws.u(), " u: the state, f(u, theta) = 0")?;
+        write_vector(path("u.mtx"), ws.u, " u: the state, f(u, theta) = 0")?;
         write_vector(path("theta.mtx"), theta, " theta: the parameters")?;
         write_vector(
             path("lambda.mtx"),
-            ws.lambda(),
+            ws.lambda,
             " lambda: the adjoint, (df/du)^T lambda = -(dL/du)^T",
         )?;
         write_vector(
             path("gradient.mtx"),
-            ws.gradient(),
+            ws.gradient,
             " gradient: (dL/dtheta)^T = (partial L / partial theta)^T + (df/dtheta)^T lambda",
         )?;
         write_vector(
             path("dLdu.mtx"),
-            ws.dl_du(),
+            ws.dl_du,
             " dLdu: (partial L / partial u)^T",
         )?;
         write_vector(
             path("dLdtheta.mtx"),
-            ws.dl_dtheta(),
+            ws.dl_dtheta,
             " dLdtheta: (partial L / partial theta)^T",
         )?;
         for (name, v) in spec.inputs {
@@ -144,26 +201,21 @@ pub fn export_evaluation(
         let dfdu_blocks = Blocks {
             rows: spec.u_offsets,
             cols: spec.u_offsets,
-            row_name: spec.u_offsets.map(|_| "layer"),
-            col_name: spec.u_offsets.map(|_| "layer"),
+            row_name: spec.u_offsets.map(|_| spec.u_block_name),
+            col_name: spec.u_offsets.map(|_| spec.u_block_name),
         };
         let dfdtheta_blocks = Blocks {
             rows: spec.u_offsets,
             cols: spec.theta_offsets,
-            row_name: spec.u_offsets.map(|_| "layer"),
+            row_name: spec.u_offsets.map(|_| spec.u_block_name),
             col_name: spec.theta_offsets.map(|_| spec.theta_block_name),
         };
         // spy plots need the `plot` feature (a library built without it exports no pictures)
         #[cfg(feature = "plot")]
         for ext in ["svg", "png"] {
+            write_spy(ws.dfdu, "∂f/∂u", &path(&format!("dfdu.{ext}")), dfdu_blocks)?;
             write_spy(
-                ws.dfdu(),
-                "∂f/∂u",
-                &path(&format!("dfdu.{ext}")),
-                dfdu_blocks,
-            )?;
-            write_spy(
-                ws.dfdtheta(),
+                ws.dfdtheta,
                 "∂f/∂θ",
                 &path(&format!("dfdtheta.{ext}")),
                 dfdtheta_blocks,
@@ -203,12 +255,7 @@ fn at_final_path(e: Error, tmp: &Path, dir: &Path) -> Error {
 }
 
 /// The `summary.md` of an export: what the folder holds and the structure of both Jacobians.
-fn summary_markdown(
-    ws: &AdjointWorkspace,
-    spec: &ExportSpec,
-    dfdu: Blocks,
-    dfdtheta: Blocks,
-) -> String {
+fn summary_markdown(ws: &Evaluation, spec: &ExportSpec, dfdu: Blocks, dfdtheta: Blocks) -> String {
     let kind = spec
         .problem
         .get("kind")
@@ -217,17 +264,14 @@ fn summary_markdown(
     let mut s = format!("# Export: {kind}\n\n");
     s.push_str(&format!(
         "min L(u, theta) s.t. f(u, theta) = 0 with n_u = {}, n_theta = {}; L = {:e}, ||dL/dtheta|| = {:e}, solver {}.\n\n",
-        ws.u().len(),
-        ws.gradient().len(),
-        ws.objective(),
-        ws.gradient_norm(),
-        ws.solver().name()
+        ws.u.len(),
+        ws.gradient.len(),
+        ws.objective,
+        crate::sparse::norm2(ws.gradient),
+        ws.solver
     ));
     s.push_str("The adjoint solves (df/du)^T lambda = -(dL/du)^T; the gradient is dL/dtheta = dL/dtheta(partial) + lambda^T df/dtheta.\n\n");
-    for (name, m, blocks) in [
-        ("dfdu", ws.dfdu(), dfdu),
-        ("dfdtheta", ws.dfdtheta(), dfdtheta),
-    ] {
+    for (name, m, blocks) in [("dfdu", ws.dfdu, dfdu), ("dfdtheta", ws.dfdtheta, dfdtheta)] {
         s.push_str(&format!("## {name}.mtx\n\n"));
         // the picture exists only when the library draws them (feature `plot`)
         if cfg!(feature = "plot") {
