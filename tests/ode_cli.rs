@@ -214,3 +214,55 @@ fn bad_arguments_exit_2_and_bad_data_exit_1() {
         assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
     }
 }
+
+#[test]
+fn inspect_accepts_a_block_dag_and_says_at_which_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let ex = dir.path().join("rob");
+    assert!(adjoint(&[
+        "ode",
+        "robertson",
+        "--steps",
+        "6",
+        "--export",
+        ex.to_str().unwrap()
+    ])
+    .status
+    .success());
+    // the folder's recorded step offsets make it a DAG of blocks
+    let out = adjoint(&["inspect", ex.to_str().unwrap(), "--require-dag"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DAG at the level of blocks"));
+    let file = ex.join("dfdu.mtx");
+    let out = adjoint(&[
+        "inspect",
+        file.to_str().unwrap(),
+        "--blocks",
+        "3,3,3,3,3,3",
+        "--require-dag",
+    ]);
+    assert!(out.status.success());
+    // without blocks the entry graph has cycles: refused
+    let out = adjoint(&["inspect", file.to_str().unwrap(), "--require-dag"]);
+    assert_eq!(out.status.code(), Some(1));
+    // explicit Euler: a DAG entry by entry
+    let ee = dir.path().join("ee");
+    assert!(adjoint(&[
+        "ode",
+        "lotka-volterra",
+        "--scheme",
+        "explicit-euler",
+        "--steps",
+        "6",
+        "--export",
+        ee.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let out = adjoint(&["inspect", ee.to_str().unwrap(), "--require-dag"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("DAG at the level of entries"));
+}

@@ -80,9 +80,31 @@ fn inspect_matrix(
         println!("  spy plot written to {}", spy.display());
     }
     Ok(match &r.dag {
-        Some(Err(e)) => Some(e.to_string()),
+        Some(Err(e)) => {
+            // not a DAG entry by entry: with square blocks, maybe block by block
+            let square_blocks = blocks.rows.filter(|r| blocks.cols == Some(*r));
+            match square_blocks.map(|off| adjoint::dag::check_block_dag(m.view(), off)) {
+                Some(Ok(b)) => {
+                    println!(
+                        "  DAG at the level of blocks (not of entries): {} blocks, block order {}",
+                        b.n_blocks(),
+                        if b.is_natural() {
+                            "natural".to_string()
+                        } else {
+                            shown_list(b.order())
+                        }
+                    );
+                    None
+                }
+                Some(Err(be)) => Some(format!("{e}; {be}")),
+                None => Some(e.to_string()),
+            }
+        }
         None => Some("the matrix is not square".into()),
-        Some(Ok(_)) => None,
+        Some(Ok(_)) => {
+            println!("  DAG at the level of entries");
+            None
+        }
     })
 }
 
@@ -279,7 +301,12 @@ fn inspect_dir(dir: &Path, args: &InspectArgs) -> anyhow::Result<()> {
     let mut dfdu_error = None;
     let mut has_dfdu = false;
     for (f, name, m) in &matrices {
-        let layer = u_off.as_ref().map(|_| "layer");
+        let block_name = if kind.as_deref() == Some("ode") {
+            "step"
+        } else {
+            "layer"
+        };
+        let layer = u_off.as_ref().map(|_| block_name);
         let blocks = match name.as_str() {
             "dfdu.mtx" | "D.mtx" => Blocks {
                 rows: u_off.as_deref(),
