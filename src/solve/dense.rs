@@ -43,14 +43,17 @@ pub(crate) fn lu_factor(a: &mut [f64], n: usize, piv: &mut [u32]) {
             continue;
         }
         let inv = 1.0 / d;
-        for i in k + 1..n {
-            a[i + k * n] *= inv;
+        for v in &mut a[k * n + k + 1..(k + 1) * n] {
+            *v *= inv;
         }
-        for j in k + 1..n {
-            let akj = a[k + j * n];
+        // columns right of k, minus column k's multipliers times their row-k entry
+        let (left, right) = a.split_at_mut((k + 1) * n);
+        let lk = &left[k * n + k + 1..(k + 1) * n];
+        for col in right.chunks_exact_mut(n) {
+            let akj = col[k];
             if akj != 0.0 {
-                for i in k + 1..n {
-                    a[i + j * n] -= a[i + k * n] * akj;
+                for (v, &l) in col[k + 1..].iter_mut().zip(lk) {
+                    *v -= l * akj;
                 }
             }
         }
@@ -62,17 +65,19 @@ pub(crate) fn lu_solve(a: &[f64], n: usize, piv: &[u32], x: &mut [f64]) {
     for (k, &p) in piv.iter().enumerate() {
         x.swap(k, p as usize);
     }
-    for j in 0..n {
-        let xj = x[j];
-        for i in j + 1..n {
-            x[i] -= a[i + j * n] * xj;
+    for (j, col) in a.chunks_exact(n).enumerate() {
+        let (head, tail) = x.split_at_mut(j + 1);
+        let xj = head[j];
+        for (v, &l) in tail.iter_mut().zip(&col[j + 1..]) {
+            *v -= l * xj;
         }
     }
-    for j in (0..n).rev() {
-        x[j] /= a[j + j * n];
-        let xj = x[j];
-        for i in 0..j {
-            x[i] -= a[i + j * n] * xj;
+    for (j, col) in a.chunks_exact(n).enumerate().rev() {
+        let (head, tail) = x.split_at_mut(j);
+        tail[0] /= col[j];
+        let xj = tail[0];
+        for (v, &u) in head.iter_mut().zip(&col[..j]) {
+            *v -= u * xj;
         }
     }
 }
@@ -80,20 +85,22 @@ pub(crate) fn lu_solve(a: &[f64], n: usize, piv: &[u32], x: &mut [f64]) {
 /// `x ← A⁻ᵀ x` with the factors of [`lu_factor`].
 pub(crate) fn lu_solve_transpose(a: &[f64], n: usize, piv: &[u32], x: &mut [f64]) {
     // Uᵀ y = x: column j of U is row j of Uᵀ
-    for j in 0..n {
-        let mut s = x[j];
-        for i in 0..j {
-            s -= a[i + j * n] * x[i];
+    for (j, col) in a.chunks_exact(n).enumerate() {
+        let (head, tail) = x.split_at_mut(j);
+        let mut s = tail[0];
+        for (&u, &xi) in col[..j].iter().zip(head.iter()) {
+            s -= u * xi;
         }
-        x[j] = s / a[j + j * n];
+        tail[0] = s / col[j];
     }
     // Lᵀ z = y
-    for j in (0..n).rev() {
-        let mut s = x[j];
-        for i in j + 1..n {
-            s -= a[i + j * n] * x[i];
+    for (j, col) in a.chunks_exact(n).enumerate().rev() {
+        let (head, tail) = x.split_at_mut(j + 1);
+        let mut s = head[j];
+        for (&l, &xi) in col[j + 1..].iter().zip(tail.iter()) {
+            s -= l * xi;
         }
-        x[j] = s;
+        head[j] = s;
     }
     for k in (0..n).rev() {
         x.swap(k, piv[k] as usize);

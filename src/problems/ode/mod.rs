@@ -57,6 +57,7 @@
 
 pub mod builtin;
 mod grid;
+mod small;
 mod stacked;
 mod step;
 mod workspace;

@@ -14,6 +14,16 @@ use crate::sparse::SlotMap;
 use crate::Result;
 use sprs::CsStructure;
 
+/// Buffers of one `∂f/∂θ` fill.
+struct ThetaScratch {
+    ta: Vec<f64>,
+    tb: Vec<f64>,
+    jvals: Vec<f64>,
+    svals: Vec<f64>,
+    x0t: Vec<f64>,
+    zeros: Vec<f64>,
+}
+
 /// The stacked patterns and where block 1 of `∂f/∂θ` stores its entries.
 #[derive(Debug)]
 pub(crate) struct Stacked {
@@ -134,6 +144,33 @@ impl<M: OdeModel> OdeProblem<M> {
         let mut x0 = vec![0.0; self.kernels.n];
         self.kernels.x0(theta, &mut x0);
         x0
+    }
+}
+
+impl<M: OdeModel> OdeProblem<M> {
+    /// Copies the values of block `step` of the stacked `∂f/∂θ` (`data`) into `out` in the
+    /// order of `∂g/∂θ`'s pattern; `false` (nothing copied) for block 1 when it also holds
+    /// `S_1 ∂x_0/∂θ`.
+    pub(crate) fn step_theta_values(&self, data: &[f64], step: usize, out: &mut [f64]) -> bool {
+        let (tp, st) = (&self.kernels.tp, &self.stacked);
+        if step == 1 && !st.p1_products.is_empty() {
+            return false;
+        }
+        let tptr = |p: usize| tp.indptr().index(p) - tp.indptr().index(0);
+        let p1ptr = |p: usize| st.p1.indptr().index(p) - st.p1.indptr().index(0);
+        let colptr = |p: usize| st.dfdtheta.indptr().index(p) - st.dfdtheta.indptr().index(0);
+        for p in 0..self.kernels.n_t {
+            let (t0, t1) = (tptr(p), tptr(p + 1));
+            // block 1 without products has exactly ∂g/∂θ's pattern
+            let at = colptr(p)
+                + if step == 1 {
+                    0
+                } else {
+                    (p1ptr(p + 1) - p1ptr(p)) + (step - 2) * (t1 - t0)
+                };
+            out[t0..t1].copy_from_slice(&data[at..at + t1 - t0]);
+        }
+        true
     }
 }
 
@@ -279,8 +316,16 @@ impl<M: OdeModel> Jacobians for OdeProblem<M> {
     fn fill_dfdtheta(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
         let (k, steps) = (&self.kernels, self.grid.steps());
         let x0 = self.x0_of(theta);
-        let mut w = self.work.lock().unwrap_or_else(|e| e.into_inner());
-        let w = &mut *w;
+        // its own scratch: it runs beside fill_dfdu, which holds the shared work
+        let mut w = ThetaScratch {
+            ta: vec![0.0; k.tp.nnz()],
+            tb: vec![0.0; k.tp.nnz()],
+            jvals: vec![0.0; k.jp.nnz()],
+            svals: vec![0.0; k.s.pattern.nnz()],
+            x0t: vec![0.0; k.x0p.nnz()],
+            zeros: vec![0.0; k.n],
+        };
+        let w = &mut w;
         let st = &self.stacked;
         let (tp, p1) = (&k.tp, &st.p1);
         let tptr = |p: usize| tp.indptr().index(p) - tp.indptr().index(0);

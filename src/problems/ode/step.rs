@@ -14,10 +14,13 @@
 //! and `∂f_k/∂θ = −h_k (w ∂g/∂θ(t_k, x_k) + (1 − w) ∂g/∂θ(t_{k−1}, x_{k−1}))`, plus
 //! `S_1 ∂x_0/∂θ` in block 1 when the initial state depends on `θ`.
 
+use super::small::{self, SMALL};
 use super::OdeModel;
 use crate::derived::newton::{self, NewtonWork};
 use crate::derived::{Derived, Model};
 use crate::problem::{JacobianSolve, Jacobians, Objective, Partial};
+use crate::solve::block_triangular::DENSE_BLOCK;
+use crate::solve::dense::{lu_factor, lu_solve};
 use crate::solve::{BlockTriangularSolver, Factorization};
 use crate::sparse::SlotMap;
 use crate::{Error, Result, Scalar};
@@ -170,11 +173,19 @@ impl<M: OdeModel> Kernels<M> {
 
     /// Values of `∂g/∂x(t, x, θ)` in the order of [`Self::jp`].
     pub fn jac_x(&self, t: f64, x: &[f64], theta: &[f64], out: &mut [f64]) -> Result<()> {
+        if self.n <= SMALL {
+            small::rhs_jacobian(&*self.ode, t, x, theta, false, &self.jp, out);
+            return Ok(());
+        }
         at_time(t, || self.rhs.fill_dfdu(x, theta, out))
     }
 
     /// Values of `∂g/∂θ(t, x, θ)` in the order of [`Self::tp`].
     pub fn jac_theta(&self, t: f64, x: &[f64], theta: &[f64], out: &mut [f64]) -> Result<()> {
+        if self.n_t <= SMALL {
+            small::rhs_jacobian(&*self.ode, t, x, theta, true, &self.tp, out);
+            return Ok(());
+        }
         at_time(t, || self.rhs.fill_dfdtheta(x, theta, out))
     }
 
@@ -185,11 +196,21 @@ impl<M: OdeModel> Kernels<M> {
 
     /// `l` and `∂l/∂x` at `(t, x)`.
     pub fn cost_x(&self, t: f64, x: &[f64], theta: &[f64], out: &mut [f64]) -> Result<f64> {
+        if self.n <= SMALL {
+            return Ok(small::cost_gradient(&*self.ode, t, x, theta, false, out));
+        }
         at_time(t, || self.rhs.objective_with_partial_u(x, theta, out))
     }
 
-    /// `∂l/∂θ` at `(t, x)`, or [`Partial::Zero`].
+    /// `∂l/∂θ` at `(t, x)`, or [`Partial::Zero`] when `l` does not depend on `θ`.
     pub fn cost_theta(&self, t: f64, x: &[f64], theta: &[f64], out: &mut [f64]) -> Result<Partial> {
+        if self.rhs.dl_dtheta_pattern().is_empty() {
+            return Ok(Partial::Zero);
+        }
+        if self.n_t <= SMALL {
+            small::cost_gradient(&*self.ode, t, x, theta, true, out);
+            return Ok(Partial::Written);
+        }
         at_time(t, || self.rhs.objective_partial_theta(x, theta, out))
     }
 
@@ -257,6 +278,7 @@ pub(crate) struct StepWork {
     pub svals: Vec<f64>,
     pub ta: Vec<f64>,
     pub tb: Vec<f64>,
+    pub pv: Vec<f64>,
     pub g_prev: Vec<f64>,
     pub g_new: Vec<f64>,
     pub lx: Vec<f64>,
@@ -265,6 +287,7 @@ pub(crate) struct StepWork {
     pub x0t: Vec<f64>,
     pub zeros: Vec<f64>,
     pub newton: NewtonWork,
+    pub dense: DenseLu,
     /// The diagonal block's solver: the same kernel the stacked block-triangular solver uses.
     pub solver: BlockTriangularSolver,
 }
@@ -278,6 +301,7 @@ impl StepWork {
             svals: vec![0.0; k.s.pattern.nnz()],
             ta: vec![0.0; k.tp.nnz()],
             tb: vec![0.0; k.tp.nnz()],
+            pv: vec![0.0; k.tp.nnz()],
             g_prev: vec![0.0; n],
             g_new: vec![0.0; n],
             lx: vec![0.0; n],
@@ -286,6 +310,7 @@ impl StepWork {
             x0t: vec![0.0; k.x0p.nnz()],
             zeros: vec![0.0; n],
             newton: NewtonWork::new(n),
+            dense: DenseLu::default(),
             solver: BlockTriangularSolver::analyze(&k.d.pattern, &[0, n])?,
             dvals,
         })
@@ -301,20 +326,60 @@ struct StepJacobian<'a, M> {
     jvals: &'a mut Vec<f64>,
     dvals: &'a mut CsMat<f64>,
     solver: &'a mut BlockTriangularSolver,
+    /// A small block's dense `LU` (`n ≤ DENSE_BLOCK`): the forward march need not use the
+    /// block solver's kernel (only the adjoint sweep must match the stacked one).
+    dense: &'a mut DenseLu,
     factored: bool,
 }
+
+/// Dense `LU` of a small diagonal block, for the Newton solves of the march.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DenseLu {
+    a: Vec<f64>,
+    piv: Vec<u32>,
+}
+
+const WHAT: &str = "the step's Jacobian I - w h dg/dx";
 
 impl<M: OdeModel> JacobianSolve for StepJacobian<'_, M> {
     fn factor_at(&mut self, x: &[f64]) -> Result<()> {
         self.factored = false;
         self.k.jac_x(self.t, x, self.theta, self.jvals)?;
         self.k.d.fill(self.jvals, self.c, self.dvals.data_mut());
-        self.solver
-            .factor(self.dvals, "the step's Jacobian I - w h dg/dx")?;
+        let n = self.k.n;
+        if n <= DENSE_BLOCK {
+            crate::sparse::check_matrix_finite(WHAT, self.dvals)?;
+            let (a, piv) = (&mut self.dense.a, &mut self.dense.piv);
+            a.clear();
+            a.resize(n * n, 0.0);
+            piv.resize(n, 0);
+            for (&v, (i, j)) in self.dvals.iter() {
+                a[i + j * n] = v;
+            }
+            lu_factor(a, n, piv);
+            let tol = crate::solve::DEFAULT_PIVOT_TOLERANCE;
+            if let Some((index, pivot, tolerance)) =
+                crate::solve::singular_pivot(|k| a[k + k * n], n, tol)
+            {
+                return Err(Error::SingularPivot {
+                    what: WHAT.into(),
+                    index,
+                    pivot,
+                    tolerance,
+                });
+            }
+        } else {
+            self.solver.factor(self.dvals, WHAT)?;
+        }
         self.factored = true;
         Ok(())
     }
     fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+        let n = self.k.n;
+        if n <= DENSE_BLOCK {
+            lu_solve(&self.dense.a, n, &self.dense.piv, rhs);
+            return crate::error::check_finite("Newton step", rhs);
+        }
         self.solver.solve_in_place(rhs)
     }
     fn jacobian(&self) -> Option<&CsMat<f64>> {
@@ -360,6 +425,7 @@ pub(crate) fn advance<M: OdeModel>(
         jvals: &mut w.jvals,
         dvals: &mut w.dvals,
         solver: &mut w.solver,
+        dense: &mut w.dense,
         factored: false,
     };
     let iterations = newton::solve(&mut jac, x, &mut w.newton, k.linear, |x, f| {
@@ -419,6 +485,10 @@ pub(crate) fn subtract_coupling(s: &Local, svals: &[f64], lambda_next: &[f64], r
 
 /// `grad += h_k ∂l/∂θ(t_k, x_k) + (∂f_k/∂θ)ᵀ λ_k` (and, for `k = 1`, `+ (∂x_0/∂θ)ᵀ S_1ᵀ λ_1`):
 /// the one fixed order in which both modes accumulate the gradient, `k = K, K−1, …, 1`.
+///
+/// `pv`: the values of `−h_k (w ∂g/∂θ(t_k, x_k) + (1 − w) ∂g/∂θ(t_{k−1}, x_{k−1}))` in the order
+/// of `∂g/∂θ`'s pattern when the caller holds them (the explicit mode reads them from the
+/// stacked `∂f/∂θ`: the same numbers [`Kernels::p_value`] gives), else `None` (computed here).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn accumulate<M: OdeModel>(
     k: &Kernels<M>,
@@ -429,6 +499,7 @@ pub(crate) fn accumulate<M: OdeModel>(
     x: &[f64],
     lambda: &[f64],
     grad: &mut [f64],
+    pv: Option<&[f64]>,
     w: &mut StepWork,
 ) -> Result<()> {
     let (h, t, t_prev) = (grid.h(step), grid.t(step), grid.t(step - 1));
@@ -437,18 +508,27 @@ pub(crate) fn accumulate<M: OdeModel>(
             *g += h * l;
         }
     }
-    if k.w != 0.0 {
-        k.jac_theta(t, x, theta, &mut w.ta)?;
-    }
-    if k.w != 1.0 {
-        k.jac_theta(t_prev, x_prev, theta, &mut w.tb)?;
-    }
+    let pv = match pv {
+        Some(v) => v,
+        None => {
+            if k.w != 0.0 {
+                k.jac_theta(t, x, theta, &mut w.ta)?;
+            }
+            if k.w != 1.0 {
+                k.jac_theta(t_prev, x_prev, theta, &mut w.tb)?;
+            }
+            for ((v, &a), &b) in w.pv.iter_mut().zip(&w.ta).zip(&w.tb) {
+                *v = k.p_value(h, a, b);
+            }
+            &w.pv[..]
+        }
+    };
     let p = &k.tp;
     for (col, (j, g)) in p.outer_iterator().zip(grad.iter_mut().enumerate()) {
         let base = p.indptr().index(j) - p.indptr().index(0);
         let mut acc = *g;
         for (e, (i, _)) in col.iter().enumerate() {
-            acc += k.p_value(h, w.ta[base + e], w.tb[base + e]) * lambda[i];
+            acc += pv[base + e] * lambda[i];
         }
         *g = acc;
     }

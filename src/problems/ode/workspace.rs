@@ -25,11 +25,15 @@
 use super::step::{accumulate, advance, dl_dx_block, reverse, StepWork};
 use super::{OdeModel, OdeProblem};
 use crate::adjoint::Timings;
+use crate::parallel::join_if;
 #[allow(unused_imports)]
 use crate::problem::Objective as _;
 use crate::problem::{Jacobians, Partial, Problem};
 use crate::solve::{BlockTriangularSolver, Factorization};
 use crate::{Error, Result};
+
+/// Stacked problems of at least this many unknowns fill `∂f/∂θ` on a second thread.
+const PARALLEL_STEPS: usize = 4096;
 use sprs::CsMat;
 use std::time::Instant;
 
@@ -206,35 +210,47 @@ impl OdeWorkspace {
         let u = &self.states[..];
         let objective = sum + k.terminal(&u[(steps - 1) * n..], theta);
         self.timings.state_solve = t.elapsed();
-        let e = self.explicit.as_mut().expect("explicit mode");
-        let t = Instant::now();
-        p.fill_dfdu(u, theta, e.dfdu.data_mut())?;
-        p.fill_dfdtheta(u, theta, e.dfdtheta.data_mut())?;
-        for s in 1..=steps {
-            let x = &u[(s - 1) * n..s * n];
-            dl_dx_block(
-                k,
-                grid,
-                s,
-                theta,
-                x,
-                &mut e.dl_du[(s - 1) * n..s * n],
-                &mut self.work.lx,
-            )?;
-        }
-        self.timings.assemble = t.elapsed();
-        let t = Instant::now();
-        e.solver
-            .factor(&e.dfdu, "df/du")
-            .map_err(|err| at_step(err, n, grid))?;
-        self.timings.factor = t.elapsed();
-        let t = Instant::now();
-        e.solver
-            .solve_transpose_scaled_into(&e.dl_du, -1.0, &mut e.lambda)?;
-        self.timings.adjoint_solve = t.elapsed();
+        let Explicit {
+            dfdu,
+            dfdtheta,
+            solver,
+            dl_du,
+            lambda,
+        } = self.explicit.as_mut().expect("explicit mode");
+        let lx = &mut self.work.lx;
+        // ∂f/∂θ on one thread; ∂f/∂u, (∂L/∂u)ᵀ, the factorization and the adjoint sweep on
+        // the other (they share nothing but u and θ)
+        let parallel = steps * n >= PARALLEL_STEPS;
+        let (filled, adjoint) = join_if(
+            parallel,
+            || p.fill_dfdtheta(u, theta, dfdtheta.data_mut()),
+            || -> Result<[std::time::Duration; 3]> {
+                let t = Instant::now();
+                p.fill_dfdu(u, theta, dfdu.data_mut())?;
+                for s in 1..=steps {
+                    let x = &u[(s - 1) * n..s * n];
+                    dl_dx_block(k, grid, s, theta, x, &mut dl_du[(s - 1) * n..s * n], lx)?;
+                }
+                let assemble = t.elapsed();
+                let t = Instant::now();
+                solver
+                    .factor(dfdu, "df/du")
+                    .map_err(|err| at_step(err, n, grid))?;
+                let factor = t.elapsed();
+                let t = Instant::now();
+                solver.solve_transpose_scaled_into(dl_du, -1.0, lambda)?;
+                Ok([assemble, factor, t.elapsed()])
+            },
+        );
+        filled?;
+        let [assemble, factor, adjoint] = adjoint?;
+        self.timings.assemble = assemble;
+        self.timings.factor = factor;
+        self.timings.adjoint_solve = adjoint;
         let t = Instant::now();
         start_gradient(p, theta, &u[(steps - 1) * n..], &mut self.gradient)?;
         let e = self.explicit.as_ref().expect("explicit mode");
+        let mut pv = vec![0.0; p.kernels.tp.nnz()];
         for s in (1..=steps).rev() {
             let x = &u[(s - 1) * n..s * n];
             let prev = if s == 1 {
@@ -242,6 +258,7 @@ impl OdeWorkspace {
             } else {
                 &u[(s - 2) * n..(s - 1) * n]
             };
+            let held = p.step_theta_values(e.dfdtheta.data(), s, &mut pv);
             accumulate(
                 k,
                 grid,
@@ -251,6 +268,7 @@ impl OdeWorkspace {
                 x,
                 &e.lambda[(s - 1) * n..s * n],
                 &mut self.gradient,
+                held.then_some(&pv[..]),
                 &mut self.work,
             )?;
         }
@@ -394,6 +412,7 @@ impl OdeWorkspace {
             &self.nxt,
             &self.lambda_k,
             &mut self.gradient,
+            None,
             &mut self.work,
         )?;
         std::mem::swap(&mut self.lambda_next, &mut self.lambda_k);
