@@ -136,6 +136,9 @@ pub struct StructureReport {
     pub unit_diagonal: bool,
     /// The DAG check (square matrices only): its report or the cycle.
     pub dag: Option<Result<crate::dag::DagReport, crate::Error>>,
+    /// When the entry graph has a cycle and square blocks were given: the block-level check
+    /// ([`crate::dag::check_block_dag`]), the block order or the block cycle.
+    pub block_dag: Option<Result<crate::dag::BlockDag, crate::Error>>,
     /// The block table, row-major, when both row and column offsets were given.
     pub blocks: Vec<BlockInfo>,
     /// Blocks left out of [`blocks`](Self::blocks): with more than [`FULL_BLOCK_TABLE`]
@@ -194,6 +197,12 @@ pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
         _ => None,
     };
     let dag = square.then(|| crate::dag::check_dag(m.view(), dag_offsets));
+    let block_dag = match (&dag, blocks.rows, blocks.cols) {
+        (Some(Err(crate::Error::Cycle { .. })), Some(r), Some(c)) if r == c => {
+            Some(crate::dag::check_block_dag(m.view(), r))
+        }
+        _ => None,
+    };
     let (table, omitted_blocks) = match (blocks.rows, blocks.cols) {
         (Some(r), Some(c))
             if crate::blocks::check_offsets(r, rows).is_ok()
@@ -217,6 +226,7 @@ pub fn structure_report(m: &CsMat<f64>, blocks: Blocks) -> StructureReport {
         symmetric,
         unit_diagonal: square && !diag_other && diag_ones == rows,
         dag,
+        block_dag,
         blocks: table,
         omitted_blocks,
         block_names: (
@@ -405,6 +415,26 @@ pub fn report_text(r: &StructureReport) -> String {
         Some(Err(e)) => {
             let _ = writeln!(s, "DAG: no, {e}");
         }
+    }
+    match &r.block_dag {
+        Some(Ok(b)) => {
+            let order = if b.is_natural() {
+                "in the given order".to_string()
+            } else {
+                format!("in the order {:?}", b.order())
+            };
+            let _ = writeln!(
+                s,
+                "DAG of blocks: yes, {} blocks, {} block edges, block lower triangular {order} \
+                 (the block-triangular solver applies)",
+                b.n_blocks(),
+                b.edges().len()
+            );
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(s, "DAG of blocks: no, {e}");
+        }
+        None => {}
     }
     if !r.blocks.is_empty() {
         let _ = writeln!(s, "blocks:");

@@ -329,3 +329,102 @@ fn robertson_matches_cvodes_adjoint_example() {
         assert!((a - b).abs() <= 2e-5 * b.abs(), "dG/dp[{k}] = {a} vs {b}");
     }
 }
+
+/// `dx/dt = tanh(W x + b)`, `θ = [vec(W) (columns stacked); b]`, `Φ = ‖x_K − y‖²`, no running
+/// cost: with explicit Euler and `h = 1`, `x_k = x_{k−1} + tanh(W x_{k−1} + b)` is a residual
+/// network whose layers share one parameter group.
+#[derive(Clone)]
+struct TanhResidual {
+    n: usize,
+    x0: Vec<f64>,
+    y: f64,
+}
+
+impl OdeModel for TanhResidual {
+    fn n_state(&self) -> usize {
+        self.n
+    }
+    fn n_params(&self) -> usize {
+        self.n * self.n + self.n
+    }
+    fn rhs<T: adjoint::Scalar>(&self, _t: f64, x: &[T], th: &[T], dx: &mut [T]) {
+        let n = self.n;
+        for i in 0..n {
+            let mut z = th[n * n + i];
+            for j in 0..n {
+                z += th[i + j * n] * x[j];
+            }
+            dx[i] = z.tanh();
+        }
+    }
+    fn initial_state<T: adjoint::Scalar>(&self, _theta: &[T], x0: &mut [T]) {
+        for (x, &v) in x0.iter_mut().zip(&self.x0) {
+            *x = T::from_f64(v);
+        }
+    }
+    fn running_cost<T: adjoint::Scalar>(&self, _t: f64, _x: &[T], _theta: &[T]) -> T {
+        T::zero()
+    }
+    fn terminal_cost<T: adjoint::Scalar>(&self, x: &[T], _theta: &[T]) -> Option<T> {
+        Some(
+            x.iter()
+                .fold(T::zero(), |s, &v| s + (v - self.y) * (v - self.y)),
+        )
+    }
+}
+
+#[test]
+fn explicit_euler_is_the_equivalent_residual_network() {
+    use adjoint::problems::mlp::{Activation, Target};
+    use adjoint::problems::network::{LayerSpec, Network};
+    use rand::{RngExt, SeedableRng};
+    for (n, steps, seed) in [(3, 4, 1u64), (5, 12, 2), (8, 30, 3)] {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let x0: Vec<f64> = (0..n).map(|_| rng.random::<f64>() - 0.5).collect();
+        let theta: Vec<f64> = (0..n * n + n)
+            .map(|_| 0.6 * (rng.random::<f64>() - 0.5))
+            .collect();
+        let model = TanhResidual {
+            n,
+            x0: x0.clone(),
+            y: 0.3,
+        };
+        let grid = TimeGrid::uniform(steps, steps as f64).unwrap(); // h = 1
+        let ode = OdeProblem::new(model, Scheme::ExplicitEuler, grid).unwrap();
+        let (l, g, ws) = gradient(&ode, &theta, Mode::Explicit);
+        let layers: Vec<LayerSpec> = (1..=steps)
+            .map(|k| LayerSpec {
+                size: n,
+                inputs: vec![k - 1],
+                group: 0,
+                residual: Some(k - 1),
+            })
+            .collect();
+        let net = Network::new(n, layers, Activation::Tanh, x0, Target::Scalar(0.3), 0.0).unwrap();
+        let mut nws = AdjointWorkspace::new(&net, SolverKind::Auto).unwrap();
+        let ln = nws.evaluate(&net, &theta).unwrap();
+        assert!(
+            (l - ln).abs() <= 1e-13 * ln.abs(),
+            "n = {n}: L {l} vs network {ln}"
+        );
+        assert_close(
+            &g,
+            nws.gradient(),
+            1e-12,
+            &format!("n = {n}, K = {steps}: gradient vs network"),
+        );
+        // the same states: u of the network is [x_1; …; x_K]
+        assert_close(ws.u().unwrap(), nws.u(), 1e-14, "states");
+        // and the same ∂f/∂u, entry for entry (both I minus the layers' Jacobians)
+        let (a, b) = (ws.dfdu().unwrap(), nws.dfdu());
+        assert_eq!(a.shape(), b.shape());
+        let dense = |m: &sprs::CsMat<f64>| m.to_dense();
+        let (da, db) = (dense(a), dense(b));
+        for (x, y) in da.iter().zip(db.iter()) {
+            assert!(
+                (x - y).abs() <= 1e-14 * (1.0 + y.abs()),
+                "df/du differs: {x} vs {y}"
+            );
+        }
+    }
+}

@@ -250,3 +250,51 @@ fn topopt_2x1_dfdtheta() {
         matrix_report("df/dtheta at u = (1..9)/10", &m)
     );
 }
+
+/// Lotka–Volterra, Crank–Nicolson, three steps on the grid 0, 0.5, 1, 2, with `∂f/∂u` and
+/// `∂f/∂θ` at fixed states `u = (1, …, 6)/4` (no Newton rounding in the snapshot): the block
+/// bidiagonal structure with its `step k` blocks.
+#[test]
+fn ode_lotka_volterra_cn_3_steps() {
+    use adjoint::inspect::Blocks;
+    use adjoint::problems::ode::builtin::LotkaVolterra;
+    use adjoint::problems::ode::{OdeProblem, Scheme, TimeGrid};
+    use adjoint::Jacobians;
+    let grid = TimeGrid::from_times(vec![0.0, 0.5, 1.0, 2.0]).unwrap();
+    let p = OdeProblem::new(LotkaVolterra, Scheme::CrankNicolson, grid).unwrap();
+    let u: Vec<f64> = (1..=6).map(|i| i as f64 / 4.0).collect();
+    let theta = LotkaVolterra::DEFAULT_THETA;
+    let matrix = |pattern: sprs::CsStructure, shape, fill: &dyn Fn(&mut [f64])| {
+        let mut values = vec![0.0; pattern.nnz()];
+        fill(&mut values);
+        let (indptr, indices, _) = pattern.into_raw_storage();
+        sprs::CsMat::new_csc(shape, indptr, indices, values)
+    };
+    let dfdu = matrix(p.dfdu_pattern(), (6, 6), &|v| {
+        p.fill_dfdu(&u, &theta, v).unwrap()
+    });
+    let dfdtheta = matrix(p.dfdtheta_pattern(), (6, 4), &|v| {
+        p.fill_dfdtheta(&u, &theta, v).unwrap()
+    });
+    let off = p.block_offsets();
+    let blocks = Blocks {
+        rows: Some(&off),
+        cols: Some(&off),
+        row_name: Some("step"),
+        col_name: Some("step"),
+    };
+    let theta_blocks = Blocks {
+        rows: Some(&off),
+        cols: None,
+        row_name: Some("step"),
+        col_name: None,
+    };
+    let text = format!(
+        "{}\n{}\n{}\n{}",
+        matrix_report("df/du at u = (1..6)/4", &dfdu),
+        report_and_spy("df/du structure", &dfdu, blocks),
+        matrix_report("df/dtheta at u = (1..6)/4", &dfdtheta),
+        report_and_spy("df/dtheta structure", &dfdtheta, theta_blocks),
+    );
+    snapshot!("ode_lotka_volterra_cn_3_steps", text);
+}

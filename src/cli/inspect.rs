@@ -79,32 +79,19 @@ fn inspect_matrix(
         write_spy(m, &name, spy, blocks)?;
         println!("  spy plot written to {}", spy.display());
     }
-    Ok(match &r.dag {
-        Some(Err(e)) => {
-            // not a DAG entry by entry: with square blocks, maybe block by block
-            let square_blocks = blocks.rows.filter(|r| blocks.cols == Some(*r));
-            match square_blocks.map(|off| adjoint::dag::check_block_dag(m.view(), off)) {
-                Some(Ok(b)) => {
-                    println!(
-                        "  DAG at the level of blocks (not of entries): {} blocks, block order {}",
-                        b.n_blocks(),
-                        if b.is_natural() {
-                            "natural".to_string()
-                        } else {
-                            shown_list(b.order())
-                        }
-                    );
-                    None
-                }
-                Some(Err(be)) => Some(format!("{e}; {be}")),
-                None => Some(e.to_string()),
-            }
-        }
-        None => Some("the matrix is not square".into()),
-        Some(Ok(_)) => {
+    // the verdict at the finest level: entries, else blocks (the report printed which)
+    Ok(match (&r.dag, &r.block_dag) {
+        (None, _) => Some("the matrix is not square".into()),
+        (Some(Ok(_)), _) => {
             println!("  DAG at the level of entries");
             None
         }
+        (Some(Err(_)), Some(Ok(_))) => {
+            println!("  DAG at the level of blocks (not of entries)");
+            None
+        }
+        (Some(Err(e)), Some(Err(be))) => Some(format!("{e}; {be}")),
+        (Some(Err(e)), None) => Some(e.to_string()),
     })
 }
 
