@@ -428,3 +428,61 @@ fn explicit_euler_is_the_equivalent_residual_network() {
         }
     }
 }
+
+/// Heat without its hand-written Jacobians (everything derived), and with a wrong one.
+#[derive(Clone, Copy)]
+struct HeatDerived(Heat, bool);
+
+impl OdeModel for HeatDerived {
+    fn n_state(&self) -> usize {
+        self.0.n_state()
+    }
+    fn n_params(&self) -> usize {
+        self.0.n_params()
+    }
+    fn rhs<T: adjoint::Scalar>(&self, t: f64, x: &[T], th: &[T], dx: &mut [T]) {
+        self.0.rhs(t, x, th, dx)
+    }
+    fn initial_state<T: adjoint::Scalar>(&self, th: &[T], x0: &mut [T]) {
+        self.0.initial_state(th, x0)
+    }
+    fn running_cost<T: adjoint::Scalar>(&self, t: f64, x: &[T], th: &[T]) -> T {
+        self.0.running_cost(t, x, th)
+    }
+    fn jacobian_x_pattern(&self) -> Option<sprs::CsStructure> {
+        self.1.then(|| self.0.jacobian_x_pattern().unwrap())
+    }
+    fn jacobian_x(&self, t: f64, x: &[f64], th: &[f64], values: &mut [f64]) {
+        self.0.jacobian_x(t, x, th, values);
+        values[1] *= 1.0 + 1e-9; // the wrong one
+    }
+}
+
+#[test]
+fn hand_written_jacobians_agree_with_derived_ones_and_wrong_ones_are_refused() {
+    for scheme in SCHEMES {
+        let grid = TimeGrid::uniform(25, 0.01).unwrap();
+        let theta: Vec<f64> = (0..31).map(|i| 1.0 + 0.02 * i as f64).collect();
+        let hand = OdeProblem::new(Heat { n: 30 }, scheme, grid.clone()).unwrap();
+        let derived =
+            OdeProblem::new(HeatDerived(Heat { n: 30 }, false), scheme, grid.clone()).unwrap();
+        let (lh, gh, _) = gradient(&hand, &theta, Mode::Explicit);
+        let (ld, gd, _) = gradient(&derived, &theta, Mode::Explicit);
+        assert!((lh - ld).abs() <= 1e-14 * ld.abs());
+        assert_close(
+            &gh,
+            &gd,
+            1e-12,
+            &format!("heat {scheme}: hand-written vs derived"),
+        );
+        match OdeProblem::new(HeatDerived(Heat { n: 30 }, true), scheme, grid) {
+            Err(adjoint::Error::Invalid { what, message }) => {
+                assert!(
+                    what.contains("dg/dx") && message.contains("by hand"),
+                    "{what}: {message}"
+                )
+            }
+            other => panic!("expected a refused hand-written Jacobian, got {other:?}"),
+        }
+    }
+}

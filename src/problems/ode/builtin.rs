@@ -41,7 +41,8 @@ impl OdeModel for LotkaVolterra {
 ///     g_i = (θ_i (v_{i+1} − v_i) − θ_{i−1} (v_i − v_{i−1})) / Δy²,   v_0 = v_{n+1} = 0
 /// ```
 ///
-/// `v_i(0) = sin(π i Δy)`, `l = Δy Σ_i v_i²`.
+/// `v_i(0) = sin(π i Δy)`, `l = Δy Σ_i v_i²`. Its Jacobians are hand-written (checked
+/// against the derived ones when a problem is built).
 #[derive(Debug, Clone, Copy)]
 pub struct Heat {
     /// The number of interior nodes.
@@ -74,6 +75,82 @@ impl OdeModel for Heat {
     fn running_cost<T: Scalar>(&self, _t: f64, v: &[T], _theta: &[T]) -> T {
         let dy = 1.0 / (self.n + 1) as f64;
         v.iter().fold(T::zero(), |s, &x| s + x * x) * dy
+    }
+    /// Tridiagonal: column `j` holds `θ_j/Δy²` (row `j − 1`), `−(θ_j + θ_{j+1})/Δy²` (row
+    /// `j`) and `θ_{j+1}/Δy²` (row `j + 1`).
+    fn jacobian_x_pattern(&self) -> Option<sprs::CsStructure> {
+        let n = self.n;
+        let mut indptr = vec![0];
+        let mut indices = Vec::with_capacity(3 * n);
+        for j in 0..n {
+            indices.extend((j.saturating_sub(1)..(j + 2).min(n)).collect::<Vec<_>>());
+            indptr.push(indices.len());
+        }
+        let nnz = indices.len();
+        Some(sprs::CsStructure::new_csc(
+            (n, n),
+            indptr,
+            indices,
+            vec![(); nnz],
+        ))
+    }
+    fn jacobian_x(&self, _t: f64, _v: &[f64], th: &[f64], values: &mut [f64]) {
+        let n = self.n;
+        let inv = ((n + 1) as f64).powi(2);
+        let mut k = 0;
+        for j in 0..n {
+            if j > 0 {
+                values[k] = th[j] * inv;
+                k += 1;
+            }
+            values[k] = -(th[j + 1] + th[j]) * inv;
+            k += 1;
+            if j + 1 < n {
+                values[k] = th[j + 1] * inv;
+                k += 1;
+            }
+        }
+    }
+    /// Column `p` (interface `p`, between nodes `p` and `p + 1` of the rod) holds
+    /// `±(v_p − v_{p−1})/Δy²` in rows `p − 1` and `p` (with `v_{−1} = v_n = 0` in 0-based
+    /// node indices).
+    fn jacobian_theta_pattern(&self) -> Option<sprs::CsStructure> {
+        let n = self.n;
+        let mut indptr = vec![0];
+        let mut indices = Vec::with_capacity(2 * n);
+        for p in 0..=n {
+            if p > 0 {
+                indices.push(p - 1);
+            }
+            if p < n {
+                indices.push(p);
+            }
+            indptr.push(indices.len());
+        }
+        let nnz = indices.len();
+        Some(sprs::CsStructure::new_csc(
+            (n, n + 1),
+            indptr,
+            indices,
+            vec![(); nnz],
+        ))
+    }
+    fn jacobian_theta(&self, _t: f64, v: &[f64], _th: &[f64], values: &mut [f64]) {
+        let n = self.n;
+        let inv = ((n + 1) as f64).powi(2);
+        let at = |i: usize| if i < n { v[i] } else { 0.0 };
+        let mut k = 0;
+        for p in 0..=n {
+            let jump = at(p) - if p == 0 { 0.0 } else { v[p - 1] };
+            if p > 0 {
+                values[k] = jump * inv;
+                k += 1;
+            }
+            if p < n {
+                values[k] = -jump * inv;
+                k += 1;
+            }
+        }
     }
     fn check_params(&self, theta: &[f64]) -> Result<()> {
         match theta.iter().position(|&c| c < 0.0) {

@@ -90,6 +90,27 @@ pub trait OdeModel: Send + Sync {
         let _ = (x, theta);
         None
     }
+    /// The pattern of a hand-written `∂g/∂x` (n × n, CSC), or `None` (the default) to have it
+    /// derived. A hand-written Jacobian is checked once against the derived one (pattern and
+    /// values at a random point) when the problem is built.
+    fn jacobian_x_pattern(&self) -> Option<sprs::CsStructure> {
+        None
+    }
+    /// Writes the hand-written `∂g/∂x(t, x, θ)` in the storage order of
+    /// [`jacobian_x_pattern`](Self::jacobian_x_pattern) (`values` arrives zeroed). Called only
+    /// when that pattern is given.
+    fn jacobian_x(&self, t: f64, x: &[f64], theta: &[f64], values: &mut [f64]) {
+        let _ = (t, x, theta, values);
+    }
+    /// The pattern of a hand-written `∂g/∂θ` (n × n_θ, CSC), or `None` (the default).
+    fn jacobian_theta_pattern(&self) -> Option<sprs::CsStructure> {
+        None
+    }
+    /// Writes the hand-written `∂g/∂θ(t, x, θ)` in the storage order of
+    /// [`jacobian_theta_pattern`](Self::jacobian_theta_pattern).
+    fn jacobian_theta(&self, t: f64, x: &[f64], theta: &[f64], values: &mut [f64]) {
+        let _ = (t, x, theta, values);
+    }
     /// Rejects parameters the model cannot use, with [`Error::model`](crate::Error::model).
     ///
     /// # Errors

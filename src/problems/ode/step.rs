@@ -124,6 +124,9 @@ pub(crate) struct Kernels<M> {
     rhs: Derived<RhsModel<M>>,
     ends: Derived<EndsModel<M>>,
     pub has_terminal: bool,
+    /// The model writes `∂g/∂x` (`∂g/∂θ`) itself.
+    hand_x: bool,
+    hand_t: bool,
     /// `g` is linear in `x`: `J` is constant and Newton factorizes once per step.
     pub linear: bool,
     /// Patterns of `∂g/∂x` (n × n), `∂g/∂θ` (n × n_θ), `∂x_0/∂θ` (n × n_θ).
@@ -142,8 +145,23 @@ impl<M: OdeModel> Kernels<M> {
             Derived::new(RhsModel(ode.clone())).map_err(|e| context("the right-hand side g", e))?;
         let ends = Derived::new(EndsModel(ode.clone()))
             .map_err(|e| context("x0 or the terminal cost", e))?;
-        let jp = rhs.dfdu_structure().clone();
-        let tp = rhs.dfdtheta_structure().clone();
+        let hand_x = ode.jacobian_x_pattern();
+        let hand_t = ode.jacobian_theta_pattern();
+        let (hand_x_given, hand_t_given) = (hand_x.is_some(), hand_t.is_some());
+        let jp = match hand_x {
+            Some(p) => {
+                check_hand_written(&rhs, &*ode, &p, false)?;
+                p
+            }
+            None => rhs.dfdu_structure().clone(),
+        };
+        let tp = match hand_t {
+            Some(p) => {
+                check_hand_written(&rhs, &*ode, &p, true)?;
+                p
+            }
+            None => rhs.dfdtheta_structure().clone(),
+        };
         let x0p = ends.dfdtheta_structure().clone();
         let zeros_x = vec![0.0; n];
         let zeros_t = vec![0.0; n_t];
@@ -158,6 +176,8 @@ impl<M: OdeModel> Kernels<M> {
             rhs,
             ends,
             has_terminal,
+            hand_x: hand_x_given,
+            hand_t: hand_t_given,
             jp,
             tp,
             x0p,
@@ -173,6 +193,11 @@ impl<M: OdeModel> Kernels<M> {
 
     /// Values of `∂g/∂x(t, x, θ)` in the order of [`Self::jp`].
     pub fn jac_x(&self, t: f64, x: &[f64], theta: &[f64], out: &mut [f64]) -> Result<()> {
+        if self.hand_x {
+            out.fill(0.0);
+            self.ode.jacobian_x(t, x, theta, out);
+            return Ok(());
+        }
         if self.n <= SMALL {
             small::rhs_jacobian(&*self.ode, t, x, theta, false, &self.jp, out);
             return Ok(());
@@ -182,6 +207,11 @@ impl<M: OdeModel> Kernels<M> {
 
     /// Values of `∂g/∂θ(t, x, θ)` in the order of [`Self::tp`].
     pub fn jac_theta(&self, t: f64, x: &[f64], theta: &[f64], out: &mut [f64]) -> Result<()> {
+        if self.hand_t {
+            out.fill(0.0);
+            self.ode.jacobian_theta(t, x, theta, out);
+            return Ok(());
+        }
         if self.n_t <= SMALL {
             small::rhs_jacobian(&*self.ode, t, x, theta, true, &self.tp, out);
             return Ok(());
@@ -261,6 +291,92 @@ impl<M: OdeModel> Kernels<M> {
             -h_k * (self.w * a + (1.0 - self.w) * b)
         }
     }
+}
+
+/// Checks a model's hand-written `∂g/∂x` (or `∂g/∂θ`): its pattern holds every entry sparsity
+/// detection found, and its values equal the derived ones at a random point (to `1e-12` of the
+/// largest), as the crate checks its built-ins' hand-written Jacobians.
+fn check_hand_written<M: OdeModel>(
+    rhs: &Derived<RhsModel<M>>,
+    ode: &M,
+    pattern: &CsStructure,
+    wrt_theta: bool,
+) -> Result<()> {
+    use rand::RngExt;
+    let (n, n_t) = (ode.n_state(), ode.n_params());
+    let what = if wrt_theta { "dg/dtheta" } else { "dg/dx" };
+    let (detected, cols) = if wrt_theta {
+        (rhs.dfdtheta_structure(), n_t)
+    } else {
+        (rhs.dfdu_structure(), n)
+    };
+    if pattern.shape() != (n, cols) || !pattern.is_csc() {
+        return Err(Error::Shape {
+            what: format!("the model's {what} pattern"),
+            expected: format!("{n}×{cols} CSC"),
+            found: format!("{}×{}", pattern.rows(), pattern.cols()),
+        });
+    }
+    let position = |i: usize, j: usize| -> Option<usize> {
+        let base = pattern.indptr().index(0);
+        let (a, b) = (
+            pattern.indptr().index(j) - base,
+            pattern.indptr().index(j + 1) - base,
+        );
+        pattern.indices()[a..b]
+            .binary_search(&i)
+            .ok()
+            .map(|k| a + k)
+    };
+    let mut rng = crate::rng::generator(0x0de);
+    let x: Vec<f64> = (0..n).map(|_| rng.random::<f64>() + 0.5).collect();
+    let theta: Vec<f64> = (0..n_t).map(|_| rng.random::<f64>() + 0.5).collect();
+    let t = 0.5;
+    let mut derived = vec![0.0; detected.nnz()];
+    at_time(t, || {
+        if wrt_theta {
+            rhs.fill_dfdtheta(&x, &theta, &mut derived)
+        } else {
+            rhs.fill_dfdu(&x, &theta, &mut derived)
+        }
+    })?;
+    let mut hand = vec![0.0; pattern.nnz()];
+    if wrt_theta {
+        ode.jacobian_theta(t, &x, &theta, &mut hand);
+    } else {
+        ode.jacobian_x(t, &x, &theta, &mut hand);
+    }
+    let scale = derived
+        .iter()
+        .chain(&hand)
+        .fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut matched = vec![false; hand.len()];
+    for ((_, (i, j)), &d) in detected.iter().zip(&derived) {
+        let Some(k) = position(i, j) else {
+            return Err(Error::invalid(
+                format!("the model's {what}"),
+                format!(
+                    "entry ({i}, {j}) depends on the input but is not in the hand-written pattern"
+                ),
+            ));
+        };
+        matched[k] = true;
+        if (hand[k] - d).abs() > 1e-12 * scale {
+            return Err(Error::invalid(
+                format!("the model's {what}"),
+                format!("entry ({i}, {j}) is {} by hand, {d} derived", hand[k]),
+            ));
+        }
+    }
+    for (k, (_, (i, j))) in pattern.iter().enumerate() {
+        if !matched[k] && hand[k].abs() > 1e-12 * scale {
+            return Err(Error::invalid(
+                format!("the model's {what}"),
+                format!("entry ({i}, {j}) is {} by hand but 0 derived", hand[k]),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn context(what: &str, e: Error) -> Error {
