@@ -146,7 +146,7 @@ pub enum Error {
 
     /// A time step of an ODE integration failed (its Newton solve, a singular block, a
     /// non-finite state).
-    #[error("time step {step} (t = {time}): {source}")]
+    #[error("time step {step} (t = {}): {source}", short_number(*time))]
     TimeStep {
         /// The step `k` (1-based: from `t_{k−1}` to `t_k`).
         step: usize,
@@ -267,6 +267,16 @@ fn bytes(b: f64) -> String {
         format!("{:.3} GB", b / 1e9)
     } else {
         format!("{:.1} MB", b / 1e6)
+    }
+}
+
+/// `x` as Rust prints it, or in scientific notation when that is long (`1e300`, not 301 digits).
+fn short_number(x: f64) -> String {
+    let s = format!("{x}");
+    if s.len() > 12 {
+        format!("{x:e}")
+    } else {
+        s
     }
 }
 

@@ -43,10 +43,22 @@ fn json_keys_and_the_two_modes_agree_bit_for_bit() {
             let c = json(&with);
             assert_eq!(e["scheme"], scheme);
             assert_eq!(e["steps"], 80);
-            assert_eq!(e["solver"], "block-triangular");
             assert_eq!(e["checkpoints"], 0);
             assert_eq!(e["recomputed_steps"], 0);
             assert_eq!(c["checkpoints"], 3);
+            assert_eq!(
+                (e["mode"].as_str(), c["mode"].as_str()),
+                (Some("explicit"), Some("checkpointed"))
+            );
+            let solver = if scheme == "explicit-euler" {
+                "triangular"
+            } else {
+                "block-triangular"
+            };
+            assert_eq!(
+                (e["solver"].as_str(), c["solver"].as_str()),
+                (Some(solver), Some(solver))
+            );
             assert!(c["recomputed_steps"].as_u64().unwrap() > 0);
             assert!(c["peak_state_memory_bytes"].as_u64() < e["peak_state_memory_bytes"].as_u64());
             assert_eq!(e["newton_iterations"], c["newton_iterations"]);
@@ -189,6 +201,8 @@ fn bad_arguments_exit_2_and_bad_data_exit_1() {
     }
     let dir = tempfile::tempdir().unwrap();
     adjoint::mtx::write_vector(dir.path().join("theta.mtx"), &[1.0, 2.0], "").unwrap();
+    let neg = tempfile::tempdir().unwrap();
+    adjoint::mtx::write_vector(neg.path().join("theta.mtx"), &[1.0, -2.0], "").unwrap();
     for args in [
         vec![
             "ode",

@@ -66,9 +66,9 @@ pub struct OdeArgs {
     /// Grid: uniform, or geometric (h_1 = --first, growing to reach T; robertson's default).
     #[arg(long, value_parser = ["uniform", "geometric"])]
     pub grid: Option<String>,
-    /// First step of the geometric grid.
-    #[arg(long, value_name = "H", default_value_t = 1e-6, value_parser = parse::positive_number)]
-    pub first: f64,
+    /// First step of the geometric grid (default 1e-6; geometric grids only).
+    #[arg(long, value_name = "H", value_parser = parse::positive_number)]
+    pub first: Option<f64>,
     /// Parameters θ, comma-separated (default: the problem's).
     #[arg(long, conflicts_with = "from", allow_hyphen_values = true, value_parser = parse::numbers)]
     pub theta: Option<String>,

@@ -94,8 +94,15 @@ fn run_model<M: OdeModel>(
         }
         (None, None) => default_theta.to_vec(),
     };
+    if args.first.is_some() && grid_name != "geometric" {
+        return Err(Usage(format!(
+            "--first applies to a geometric grid only (this run's grid is {grid_name})"
+        ))
+        .into());
+    }
+    let first = args.first.unwrap_or(1e-6);
     let grid = match grid_name {
-        "geometric" => TimeGrid::geometric(steps, t_end, args.first),
+        "geometric" => TimeGrid::geometric(steps, t_end, first),
         _ => TimeGrid::uniform(steps, t_end),
     }
     .map_err(|e| Usage(e.to_string()))?;
@@ -122,13 +129,13 @@ fn run_model<M: OdeModel>(
         "grid": grid_name,
         "steps": steps,
         "t_end": t_end,
-        "first": (grid_name == "geometric").then_some(args.first),
+        "first": (grid_name == "geometric").then_some(first),
         "n_per_step": n,
         "n_state": n_state,
         "n_params": n_params,
         "theta": theta,
         "u_offsets": problem.block_offsets(),
-        "objective": "L = sum_k h_k l(t_k, x_k, theta)",
+        "objective": "L = sum_k h_k l(t_k, x_k, theta) + Phi(x_K, theta)",
         "constraint": "f_k = x_k - x_{k-1} - h_k (w g(t_k, x_k) + (1 - w) g(t_{k-1}, x_{k-1})), u = [x_1; ...; x_K]",
         "solver": ws.solver_name(),
         "mode": if args.checkpoints.is_some() { "checkpointed" } else { "explicit" },
@@ -181,6 +188,8 @@ fn run_model<M: OdeModel>(
     if args.json {
         let out = json!({
             "problem": args.problem,
+            "mode": if args.checkpoints.is_some() { "checkpointed" } else { "explicit" },
+            "export_holds_matrices": args.export.as_ref().map(|_| export_note.is_none()),
             "scheme": scheme.name(),
             "grid": grid_name,
             "steps": steps,
@@ -206,9 +215,10 @@ fn run_model<M: OdeModel>(
         return Ok(());
     }
     println!(
-        "ode {}: {} on a {grid_name} grid, K = {steps} steps on [0, {t_end}], n = {n} per step",
+        "ode {}: {} on a {grid_name} grid, K = {steps} steps on [0, {}], n = {n} per step",
         args.problem,
-        scheme.name()
+        scheme.name(),
+        super::report::num(t_end)
     );
     println!("  state u = [x_1; …; x_K]: {n_state}, parameters θ: {n_params}");
     match (ws.dfdu(), ws.dfdtheta()) {
@@ -277,9 +287,10 @@ fn export_checkpointed(
     adjoint::mtx::write_atomic(tmp.join("problem.json"), text.as_bytes())?;
     let summary = format!(
         "# Export: ode (checkpointed mode)\n\n\
-         The checkpointed mode holds {} states at a time ({} bytes at most) and recomputed {} steps; \
-         it does not hold the matrices, so this folder has theta.mtx, gradient.mtx and problem.json \
-         only. Run without --checkpoints for dfdu.mtx, dfdtheta.mtx, u, lambda and the spy plots.\n",
+         The checkpointed mode had {} checkpoint slots and three working states ({} bytes of \
+         states at most) and recomputed {} steps; it does not hold the matrices, so this folder \
+         has theta.mtx, gradient.mtx and problem.json only. Run without --checkpoints for \
+         dfdu.mtx, dfdtheta.mtx, u, lambda and the spy plots.\n",
         stats.checkpoints, stats.peak_state_memory_bytes, stats.recomputed_steps
     );
     adjoint::mtx::write_atomic(tmp.join("summary.md"), summary.as_bytes())?;

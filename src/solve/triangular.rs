@@ -71,7 +71,7 @@ pub struct TriangularSolver {
 
 /// `Σ v_e x_{i_e}` over one run of entries.
 #[inline(always)]
-fn dot(idx: &[usize], val: &[f64], x: &[f64]) -> f64 {
+pub(crate) fn dot(idx: &[usize], val: &[f64], x: &[f64]) -> f64 {
     idx.iter().zip(val).map(|(&i, &v)| v * x[i]).sum()
 }
 

@@ -160,6 +160,15 @@ impl TimeGrid {
             times.push(t);
         }
         times[steps] = t_end;
+        if times.windows(2).any(|w| w[1] <= w[0]) {
+            return Err(Error::invalid(
+                "first step",
+                format!(
+                    "{first} is too large for {steps} geometric steps on [0, {t_end}]: the later \
+                     steps shrink below the resolution of t"
+                ),
+            ));
+        }
         Self::from_times(times)
     }
 

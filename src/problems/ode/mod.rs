@@ -127,7 +127,8 @@ pub struct OdeProblem<M> {
     kernels: Kernels<M>,
     grid: TimeGrid,
     scheme: Scheme,
-    stacked: Stacked,
+    /// Laid out on first use: the checkpointed mode never needs it.
+    stacked: std::sync::OnceLock<Stacked>,
     work: Mutex<StepWork>,
 }
 
@@ -148,17 +149,16 @@ impl<M: OdeModel> OdeProblem<M> {
     /// # Errors
     /// [`Error::Invalid`](crate::Error::Invalid) for `n = 0`;
     /// [`Error::ValueDuringDetection`](crate::Error::ValueDuringDetection) for a model that
-    /// branches on values; [`Error::OutOfMemory`](crate::Error::OutOfMemory) for a grid whose
-    /// stacked matrices this process cannot hold.
+    /// branches on values. The stacked matrices are laid out later, when first needed
+    /// ([`prepare_stacked`](Self::prepare_stacked)).
     pub fn new(model: M, scheme: Scheme, grid: TimeGrid) -> Result<Self> {
         let kernels = Kernels::new(Arc::new(model), scheme.weight())?;
-        let stacked = Stacked::new(&kernels, grid.steps())?;
         let work = Mutex::new(StepWork::new(&kernels)?);
         Ok(OdeProblem {
             kernels,
             grid,
             scheme,
-            stacked,
+            stacked: std::sync::OnceLock::new(),
             work,
         })
     }
@@ -195,6 +195,37 @@ impl<M: OdeModel> OdeProblem<M> {
             .map(|k| format!("step {k}"))
             .collect()
     }
+    /// Lays out the stacked patterns of `∂f/∂u` and `∂f/∂θ` (once; the explicit mode and the
+    /// engine's traits need them, the checkpointed mode does not), checking first that they
+    /// fit in memory.
+    ///
+    /// # Errors
+    /// [`Error::OutOfMemory`](crate::Error::OutOfMemory) for a grid whose stacked matrices
+    /// this process cannot hold.
+    pub fn prepare_stacked(&self) -> Result<()> {
+        self.stacked_checked().map(|_| ())
+    }
+
+    fn stacked_checked(&self) -> Result<&Stacked> {
+        if let Some(s) = self.stacked.get() {
+            return Ok(s);
+        }
+        let s = Stacked::new(&self.kernels, self.grid.steps())?;
+        Ok(self.stacked.get_or_init(|| s))
+    }
+
+    /// The stacked patterns, for the engine's traits (whose pattern methods cannot fail).
+    ///
+    /// # Panics
+    /// When they do not fit in memory and [`prepare_stacked`](Self::prepare_stacked) was not
+    /// called first to report it as an error.
+    fn stacked(&self) -> &Stacked {
+        match self.stacked_checked() {
+            Ok(s) => s,
+            Err(e) => panic!("OdeProblem: {e} (call prepare_stacked first for a typed error)"),
+        }
+    }
+
     /// Whether `g` is linear in `x` (Newton then factorizes once per step).
     pub fn is_linear(&self) -> bool {
         self.kernels.linear

@@ -152,7 +152,7 @@ impl<M: OdeModel> OdeProblem<M> {
     /// order of `∂g/∂θ`'s pattern; `false` (nothing copied) for block 1 when it also holds
     /// `S_1 ∂x_0/∂θ`.
     pub(crate) fn step_theta_values(&self, data: &[f64], step: usize, out: &mut [f64]) -> bool {
-        let (tp, st) = (&self.kernels.tp, &self.stacked);
+        let (tp, st) = (&self.kernels.tp, self.stacked());
         if step == 1 && !st.p1_products.is_empty() {
             return false;
         }
@@ -276,7 +276,7 @@ impl<M: OdeModel> Objective for OdeProblem<M> {
 
 impl<M: OdeModel> Jacobians for OdeProblem<M> {
     fn dfdu_pattern(&self) -> CsStructure {
-        self.stacked.dfdu.clone()
+        self.stacked().dfdu.clone()
     }
 
     fn fill_dfdu(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
@@ -310,7 +310,7 @@ impl<M: OdeModel> Jacobians for OdeProblem<M> {
     }
 
     fn dfdtheta_pattern(&self) -> CsStructure {
-        self.stacked.dfdtheta.clone()
+        self.stacked().dfdtheta.clone()
     }
 
     fn fill_dfdtheta(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
@@ -326,7 +326,7 @@ impl<M: OdeModel> Jacobians for OdeProblem<M> {
             zeros: vec![0.0; k.n],
         };
         let w = &mut w;
-        let st = &self.stacked;
+        let st = self.stacked();
         let (tp, p1) = (&k.tp, &st.p1);
         let tptr = |p: usize| tp.indptr().index(p) - tp.indptr().index(0);
         let p1ptr = |p: usize| p1.indptr().index(p) - p1.indptr().index(0);

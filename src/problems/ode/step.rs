@@ -21,6 +21,7 @@ use crate::derived::{Derived, Model};
 use crate::problem::{JacobianSolve, Jacobians, Objective, Partial};
 use crate::solve::block_triangular::DENSE_BLOCK;
 use crate::solve::dense::{lu_factor, lu_solve};
+use crate::solve::triangular::dot;
 use crate::solve::{BlockTriangularSolver, Factorization};
 use crate::sparse::SlotMap;
 use crate::{Error, Result, Scalar};
@@ -692,6 +693,22 @@ pub(crate) fn reverse<M: OdeModel>(
     dl_dx_block(k, grid, step, theta, x, &mut w.rhs, &mut w.lx).map_err(at)?;
     for (l, &r) in lambda.iter_mut().zip(&w.rhs) {
         *l = -r;
+    }
+    if k.w == 0.0 {
+        // explicit Euler: D_k = I, and the stacked ∂f/∂u is lower triangular, swept by the
+        // triangular solver's unit-diagonal kernel: λ_j = (r_j − 0) − Σ_i (S_{k+1})_ij λ_{k+1,i},
+        // the sum as one dot product — the same arithmetic here
+        if let Some(next) = lambda_next {
+            k.s.fill(&w.jvals, k.s_coef(grid.h(step + 1)), &mut w.svals);
+            let p = &k.s.pattern;
+            let base = p.indptr().index(0);
+            for (j, l) in lambda.iter_mut().enumerate() {
+                let (a, b) = (p.indptr().index(j) - base, p.indptr().index(j + 1) - base);
+                let s = *l - dot(&[], &[], next);
+                *l = s - dot(&p.indices()[a..b], &w.svals[a..b], next);
+            }
+        }
+        return Ok(());
     }
     if let Some(next) = lambda_next {
         k.s.fill(&w.jvals, k.s_coef(grid.h(step + 1)), &mut w.svals);

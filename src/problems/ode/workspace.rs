@@ -13,8 +13,9 @@
 //! free, each step of the range is recomputed from `x_a`. The split puts `min(l − 1, β(c − 1, t))`
 //! steps on the right, where `t` is the least number of times a step may be computed such that
 //! `β(c, t) ≥ l` for this recursion's capacity `β(c, t) = C(c + t, c + 1)` (`β(0, t) = t`,
-//! `β(c, t) = β(c − 1, t) + β(c, t − 1)`). States held: the slots in use plus the two of the
-//! step at hand, `O(s n)` instead of `O(K n)`. [`OdeStats::recomputed_steps`] counts the steps
+//! `β(c, t) = β(c − 1, t) + β(c, t − 1)`). A step's end state is kept for the step before it
+//! (`x_{k−1}` of step `k` is `x_k` of step `k − 1`), so with `s ≥ K` nothing is recomputed.
+//! States held: the slots in use plus three working states, `O(s n)` instead of `O(K n)`. [`OdeStats::recomputed_steps`] counts the steps
 //! computed more than once.
 //!
 //! Both modes compute every step's blocks with the same kernels from the same states, solve
@@ -29,7 +30,7 @@ use crate::parallel::join_if;
 #[allow(unused_imports)]
 use crate::problem::Objective as _;
 use crate::problem::{Jacobians, Partial, Problem};
-use crate::solve::{BlockTriangularSolver, Factorization};
+use crate::solve::{Factorization, Solver, SolverKind};
 use crate::{Error, Result};
 
 /// Stacked problems of at least this many unknowns fill `∂f/∂θ` on a second thread (measured:
@@ -60,7 +61,8 @@ pub struct OdeStats {
     pub recomputed_steps: usize,
     /// The most bytes of stored states (`x_k` and checkpoints) held at any moment.
     pub peak_state_memory_bytes: usize,
-    /// The checkpoints of the mode (0 in the explicit mode).
+    /// The checkpoint slots of the mode: the `s` asked for, at most `K` (0 in the explicit
+    /// mode).
     pub checkpoints: usize,
 }
 
@@ -68,6 +70,7 @@ pub struct OdeStats {
 #[derive(Debug)]
 pub struct OdeWorkspace {
     mode: Mode,
+    explicit_euler: bool,
     n: usize,
     steps: usize,
     work: StepWork,
@@ -80,6 +83,9 @@ pub struct OdeWorkspace {
     lambda_k: Vec<f64>,
     cur: Vec<f64>,
     nxt: Vec<f64>,
+    spare: Vec<f64>,
+    /// Which state `nxt` holds, when it is one the sweep will need next.
+    held: Option<usize>,
     gradient: Vec<f64>,
     objective: f64,
     stats: OdeStats,
@@ -97,7 +103,9 @@ pub struct OdeWorkspace {
 struct Explicit {
     dfdu: CsMat<f64>,
     dfdtheta: CsMat<f64>,
-    solver: BlockTriangularSolver,
+    /// The triangular sweep for explicit Euler (identity diagonal blocks: the stacked
+    /// `∂f/∂u` is lower triangular), the block-triangular one otherwise.
+    solver: Solver,
     dl_du: Vec<f64>,
     lambda: Vec<f64>,
 }
@@ -112,12 +120,19 @@ impl OdeWorkspace {
         let (n, steps) = (p.n(), p.steps());
         let explicit = match mode {
             Mode::Explicit => {
+                p.prepare_stacked()?;
                 crate::resources::ensure_memory(
                     "the states of every step",
                     8.0 * 4.0 * (steps * n) as f64,
                 )?;
                 let dfdu = crate::sparse::zeros_from(p.dfdu_pattern(), "df/du")?;
-                let solver = BlockTriangularSolver::analyze(&p.dfdu_pattern(), &p.block_offsets())?;
+                let kind = if p.kernels.w == 0.0 {
+                    SolverKind::Triangular
+                } else {
+                    SolverKind::BlockTriangular
+                };
+                let offsets = p.block_offsets();
+                let solver = Solver::analyze_blocks(&p.dfdu_pattern(), kind, Some(&offsets))?;
                 Some(Explicit {
                     dfdtheta: crate::sparse::zeros_from(p.dfdtheta_pattern(), "df/dtheta")?,
                     dfdu,
@@ -140,6 +155,7 @@ impl OdeWorkspace {
         };
         Ok(OdeWorkspace {
             mode,
+            explicit_euler: p.kernels.w == 0.0,
             n,
             steps,
             work: StepWork::new(&p.kernels)?,
@@ -150,6 +166,8 @@ impl OdeWorkspace {
             lambda_k: vec![0.0; n],
             cur: vec![0.0; n],
             nxt: vec![0.0; n],
+            spare: vec![0.0; n],
+            held: None,
             gradient: vec![0.0; p.n_params()],
             objective: f64::NAN,
             stats: OdeStats::default(),
@@ -302,41 +320,58 @@ impl OdeWorkspace {
         self.stats = OdeStats::default();
         self.states[..n].copy_from_slice(&self.x0);
         let slots = checkpoints.min(self.steps);
+        self.held = None;
         self.reverse_range(p, theta, 0, self.steps, 0, slots - 1)?;
         self.stats.recomputed_steps = self.computed - self.steps;
-        self.stats.checkpoints = checkpoints;
-        self.stats.peak_state_memory_bytes = 8 * n * (self.max_slots + 2);
+        self.stats.checkpoints = slots;
+        // the slots in use at most, and the three working states
+        self.stats.peak_state_memory_bytes = 8 * n * (self.max_slots + 3);
         Ok(self.sum + self.terminal)
     }
 
-    /// Step `s` from `cur = x_{s−1}` into `nxt`, with the bookkeeping of first computations.
+    /// Step `s` from `cur = x_{s−1}` into `nxt` (or into `spare`), with the bookkeeping of
+    /// first computations.
     fn advance_one<M: OdeModel>(
         &mut self,
         p: &OdeProblem<M>,
         theta: &[f64],
         s: usize,
+        into_nxt: bool,
     ) -> Result<()> {
         let t = Instant::now();
-        let iterations = advance(
+        let slot = if into_nxt {
+            &mut self.nxt
+        } else {
+            &mut self.spare
+        };
+        let mut out = std::mem::take(slot);
+        let result = advance(
             &p.kernels,
             &p.grid,
             s,
             theta,
             &self.cur,
-            &mut self.nxt,
+            &mut out,
             &mut self.work,
-        )?;
-        self.computed += 1;
-        if s == self.first_new {
-            self.first_new += 1;
-            self.stats.newton_iterations += iterations;
-            self.sum += p.grid.h(s) * p.kernels.cost(p.grid.t(s), &self.nxt, theta);
+        );
+        if let Ok(iterations) = result {
+            self.computed += 1;
+            if s == self.first_new {
+                self.first_new += 1;
+                self.stats.newton_iterations += iterations;
+                self.sum += p.grid.h(s) * p.kernels.cost(p.grid.t(s), &out, theta);
+            }
         }
+        *(if into_nxt {
+            &mut self.nxt
+        } else {
+            &mut self.spare
+        }) = out;
         self.timings.state_solve += t.elapsed();
-        Ok(())
+        result.map(|_| ())
     }
 
-    /// `cur = x_b` from `cur = x_a`.
+    /// `cur = x_b` from `cur = x_a` (through `spare`; `nxt` is left alone).
     fn advance_to<M: OdeModel>(
         &mut self,
         p: &OdeProblem<M>,
@@ -345,8 +380,8 @@ impl OdeWorkspace {
         b: usize,
     ) -> Result<()> {
         for s in a + 1..=b {
-            self.advance_one(p, theta, s)?;
-            std::mem::swap(&mut self.cur, &mut self.nxt);
+            self.advance_one(p, theta, s, false)?;
+            std::mem::swap(&mut self.cur, &mut self.spare);
         }
         Ok(())
     }
@@ -368,8 +403,13 @@ impl OdeWorkspace {
                 self.cur
                     .copy_from_slice(&self.states[slot * n..(slot + 1) * n]);
                 self.advance_to(p, theta, a, s - 1)?;
-                self.advance_one(p, theta, s)?;
+                // x_s is at hand when step s + 1 was just reversed: its x_{s}
+                if self.held != Some(s) {
+                    self.advance_one(p, theta, s, true)?;
+                }
                 self.reverse_step(p, theta, s)?;
+                std::mem::swap(&mut self.cur, &mut self.nxt);
+                self.held = Some(s - 1);
             }
             return Ok(());
         }
@@ -467,15 +507,15 @@ impl OdeWorkspace {
     pub fn dfdtheta(&self) -> Option<&CsMat<f64>> {
         self.explicit.as_ref().map(|e| &e.dfdtheta)
     }
-    /// The solver's name: `"block-triangular"` (the stacked sweep, or the same kernel step by
-    /// step in the checkpointed mode).
+    /// The solver's name: `"triangular"` for explicit Euler (identity diagonal blocks: the
+    /// stacked `∂f/∂u` is lower triangular, no division), `"block-triangular"` otherwise — the
+    /// stacked sweep, or the same kernel step by step in the checkpointed mode.
     pub fn solver_name(&self) -> &'static str {
-        "block-triangular"
-    }
-    /// Explicit mode: how many diagonal blocks were exact identities (every block for
-    /// explicit Euler).
-    pub fn identity_blocks(&self) -> Option<usize> {
-        self.explicit.as_ref().map(|e| e.solver.identity_blocks())
+        match &self.explicit {
+            Some(e) => e.solver.name(),
+            None if self.explicit_euler => "triangular",
+            None => "block-triangular",
+        }
     }
 }
 
