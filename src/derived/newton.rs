@@ -58,13 +58,18 @@ impl NewtonWork {
 /// `max |v_i|`, NaN when any entry is NaN (`f64::max` would drop it, and a residual that is
 /// NaN somewhere must never look small).
 fn norm_inf(v: &[f64]) -> f64 {
-    v.iter().fold(0.0f64, |m, x| {
-        if m.is_nan() || x.is_nan() {
-            f64::NAN
-        } else {
-            m.max(x.abs())
-        }
-    })
+    // branch-free: the largest |v_i|, and apart whether any is NaN
+    let (mut m, mut nan) = (0.0f64, false);
+    for x in v {
+        let a = x.abs();
+        nan |= a.is_nan();
+        m = m.max(a);
+    }
+    if nan {
+        f64::NAN
+    } else {
+        m
+    }
 }
 
 /// `‖ |J| |u| + |f0| ‖∞`, or `‖f0‖∞ + ‖u‖∞` scaled by the largest entry when the matrix is

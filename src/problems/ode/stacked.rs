@@ -174,6 +174,123 @@ impl<M: OdeModel> OdeProblem<M> {
     }
 }
 
+impl<M: OdeModel> OdeProblem<M> {
+    /// Where the column block of step `b` starts in the values of the stacked `∂f/∂u`.
+    pub(crate) fn dfdu_block_start(&self, b: usize) -> usize {
+        let k = &self.kernels;
+        (b - 1) * (k.d.pattern.nnz() + k.s.pattern.nnz())
+    }
+
+    /// The values of the column blocks of steps `range` of the stacked `∂f/∂u` (`values`
+    /// from [`dfdu_block_start`](Self::dfdu_block_start) of the first), from the states of
+    /// those steps, `xs = [x_{range.start}; …]`.
+    pub(crate) fn fill_dfdu_steps(
+        &self,
+        xs: &[f64],
+        theta: &[f64],
+        range: std::ops::Range<usize>,
+        values: &mut [f64],
+    ) -> Result<()> {
+        let (k, n, steps) = (&self.kernels, self.kernels.n, self.grid.steps());
+        let mut jvals = vec![0.0; k.jp.nnz()];
+        let mut dvals = vec![0.0; k.d.pattern.nnz()];
+        let mut svals = vec![0.0; k.s.pattern.nnz()];
+        let (d, s) = (&k.d.pattern, &k.s.pattern);
+        let (dp, sp) = (d.indptr(), s.indptr());
+        let mut at = 0;
+        let first = range.start;
+        for b in range {
+            let x = &xs[(b - first) * n..(b - first + 1) * n];
+            k.jac_x(self.grid.t(b), x, theta, &mut jvals)?;
+            k.d.fill(&jvals, k.d_coef(self.grid.h(b)), &mut dvals);
+            if b < steps {
+                k.s.fill(&jvals, k.s_coef(self.grid.h(b + 1)), &mut svals);
+            }
+            for j in 0..n {
+                let (d0, d1) = (dp.index(j) - dp.index(0), dp.index(j + 1) - dp.index(0));
+                values[at..at + d1 - d0].copy_from_slice(&dvals[d0..d1]);
+                at += d1 - d0;
+                if b < steps {
+                    let (s0, s1) = (sp.index(j) - sp.index(0), sp.index(j + 1) - sp.index(0));
+                    values[at..at + s1 - s0].copy_from_slice(&svals[s0..s1]);
+                    at += s1 - s0;
+                }
+            }
+        }
+        debug_assert_eq!(at, values.len());
+        Ok(())
+    }
+}
+
+impl<M: OdeModel> OdeProblem<M> {
+    /// The entries of steps `range` in the values of the stacked `∂f/∂θ` (`values` holds
+    /// all of them; the others are left alone), from `xs = [x_{range.start − 1}; x_{range.start}; …]`.
+    pub(crate) fn fill_dfdtheta_steps(
+        &self,
+        xs: &[f64],
+        theta: &[f64],
+        range: std::ops::Range<usize>,
+        values: &mut [f64],
+    ) -> Result<()> {
+        let k = &self.kernels;
+        let (n, first) = (k.n, range.start);
+        let state = |b: usize| &xs[(b + 1 - first) * n..(b + 2 - first) * n];
+        // its own scratch: it runs beside fill_dfdu, which holds the shared work
+        let mut w = ThetaScratch {
+            ta: vec![0.0; k.tp.nnz()],
+            tb: vec![0.0; k.tp.nnz()],
+            jvals: vec![0.0; k.jp.nnz()],
+            svals: vec![0.0; k.s.pattern.nnz()],
+            x0t: vec![0.0; k.x0p.nnz()],
+            zeros: vec![0.0; k.n],
+        };
+        let w = &mut w;
+        let st = self.stacked();
+        let (tp, p1) = (&k.tp, &st.p1);
+        let tptr = |p: usize| tp.indptr().index(p) - tp.indptr().index(0);
+        let p1ptr = |p: usize| p1.indptr().index(p) - p1.indptr().index(0);
+        let colptr = |p: usize| st.dfdtheta.indptr().index(p) - st.dfdtheta.indptr().index(0);
+        let mut block1 = vec![0.0; p1.nnz()];
+        for b in range {
+            let (h, t, tprev) = (self.grid.h(b), self.grid.t(b), self.grid.t(b - 1));
+            let (xp, x) = (state(b - 1), state(b));
+            if k.w != 0.0 {
+                k.jac_theta(t, x, theta, &mut w.ta)?;
+            }
+            if k.w != 1.0 {
+                k.jac_theta(tprev, xp, theta, &mut w.tb)?;
+            }
+            if b == 1 {
+                for (e, &slot) in st.p1_from_t.iter().enumerate() {
+                    block1[slot] += k.p_value(h, w.ta[e], w.tb[e]);
+                }
+                if !st.p1_products.is_empty() {
+                    k.jac_x(tprev, xp, theta, &mut w.jvals)?;
+                    k.s.fill(&w.jvals, k.s_coef(h), &mut w.svals);
+                    k.x0_theta(theta, &w.zeros, &mut w.x0t)?;
+                    for &(slot, si, xi) in &st.p1_products {
+                        block1[slot] += w.svals[si] * w.x0t[xi];
+                    }
+                }
+                for p in 0..k.n_t {
+                    let len = p1ptr(p + 1) - p1ptr(p);
+                    values[colptr(p)..colptr(p) + len]
+                        .copy_from_slice(&block1[p1ptr(p)..p1ptr(p + 1)]);
+                }
+                continue;
+            }
+            for p in 0..k.n_t {
+                let (t0, t1) = (tptr(p), tptr(p + 1));
+                let at = colptr(p) + (p1ptr(p + 1) - p1ptr(p)) + (b - 2) * (t1 - t0);
+                for e in t0..t1 {
+                    values[at + e - t0] = k.p_value(h, w.ta[e], w.tb[e]);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl<M: OdeModel> Problem for OdeProblem<M> {
     fn n_state(&self) -> usize {
         self.grid.steps() * self.kernels.n
@@ -280,33 +397,7 @@ impl<M: OdeModel> Jacobians for OdeProblem<M> {
     }
 
     fn fill_dfdu(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
-        let (k, n, steps) = (&self.kernels, self.kernels.n, self.grid.steps());
-        let mut w = self.work.lock().unwrap_or_else(|e| e.into_inner());
-        let w = &mut *w;
-        let (d, s) = (&k.d.pattern, &k.s.pattern);
-        let (dp, sp) = (d.indptr(), s.indptr());
-        let mut at = 0;
-        for b in 1..=steps {
-            let x = &u[(b - 1) * n..b * n];
-            k.jac_x(self.grid.t(b), x, theta, &mut w.jvals)?;
-            k.d.fill(&w.jvals, k.d_coef(self.grid.h(b)), w.dvals.data_mut());
-            if b < steps {
-                k.s.fill(&w.jvals, k.s_coef(self.grid.h(b + 1)), &mut w.svals);
-            }
-            let dv = w.dvals.data();
-            for j in 0..n {
-                let (d0, d1) = (dp.index(j) - dp.index(0), dp.index(j + 1) - dp.index(0));
-                values[at..at + d1 - d0].copy_from_slice(&dv[d0..d1]);
-                at += d1 - d0;
-                if b < steps {
-                    let (s0, s1) = (sp.index(j) - sp.index(0), sp.index(j + 1) - sp.index(0));
-                    values[at..at + s1 - s0].copy_from_slice(&w.svals[s0..s1]);
-                    at += s1 - s0;
-                }
-            }
-        }
-        debug_assert_eq!(at, values.len());
-        Ok(())
+        self.fill_dfdu_steps(u, theta, 1..self.grid.steps() + 1, values)
     }
 
     fn dfdtheta_pattern(&self) -> CsStructure {
@@ -314,61 +405,9 @@ impl<M: OdeModel> Jacobians for OdeProblem<M> {
     }
 
     fn fill_dfdtheta(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
-        let (k, steps) = (&self.kernels, self.grid.steps());
-        let x0 = self.x0_of(theta);
-        // its own scratch: it runs beside fill_dfdu, which holds the shared work
-        let mut w = ThetaScratch {
-            ta: vec![0.0; k.tp.nnz()],
-            tb: vec![0.0; k.tp.nnz()],
-            jvals: vec![0.0; k.jp.nnz()],
-            svals: vec![0.0; k.s.pattern.nnz()],
-            x0t: vec![0.0; k.x0p.nnz()],
-            zeros: vec![0.0; k.n],
-        };
-        let w = &mut w;
-        let st = self.stacked();
-        let (tp, p1) = (&k.tp, &st.p1);
-        let tptr = |p: usize| tp.indptr().index(p) - tp.indptr().index(0);
-        let p1ptr = |p: usize| p1.indptr().index(p) - p1.indptr().index(0);
-        let colptr = |p: usize| st.dfdtheta.indptr().index(p) - st.dfdtheta.indptr().index(0);
-        let mut block1 = vec![0.0; p1.nnz()];
-        for b in 1..=steps {
-            let (h, t, tprev) = (self.grid.h(b), self.grid.t(b), self.grid.t(b - 1));
-            let (xp, x) = (self.state(u, &x0, b - 1), self.state(u, &x0, b));
-            if k.w != 0.0 {
-                k.jac_theta(t, x, theta, &mut w.ta)?;
-            }
-            if k.w != 1.0 {
-                k.jac_theta(tprev, xp, theta, &mut w.tb)?;
-            }
-            if b == 1 {
-                for (e, &slot) in st.p1_from_t.iter().enumerate() {
-                    block1[slot] += k.p_value(h, w.ta[e], w.tb[e]);
-                }
-                if !st.p1_products.is_empty() {
-                    k.jac_x(tprev, xp, theta, &mut w.jvals)?;
-                    k.s.fill(&w.jvals, k.s_coef(h), &mut w.svals);
-                    k.x0_theta(theta, &w.zeros, &mut w.x0t)?;
-                    for &(slot, si, xi) in &st.p1_products {
-                        block1[slot] += w.svals[si] * w.x0t[xi];
-                    }
-                }
-                for p in 0..k.n_t {
-                    let len = p1ptr(p + 1) - p1ptr(p);
-                    values[colptr(p)..colptr(p) + len]
-                        .copy_from_slice(&block1[p1ptr(p)..p1ptr(p + 1)]);
-                }
-                continue;
-            }
-            for p in 0..k.n_t {
-                let (t0, t1) = (tptr(p), tptr(p + 1));
-                let at = colptr(p) + (p1ptr(p + 1) - p1ptr(p)) + (b - 2) * (t1 - t0);
-                for e in t0..t1 {
-                    values[at + e - t0] = k.p_value(h, w.ta[e], w.tb[e]);
-                }
-            }
-        }
-        Ok(())
+        let mut xs = self.x0_of(theta);
+        xs.extend_from_slice(u);
+        self.fill_dfdtheta_steps(&xs, theta, 1..self.grid.steps() + 1, values)
     }
 
     fn dfdu_depends_on_u(&self) -> bool {

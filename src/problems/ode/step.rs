@@ -82,10 +82,10 @@ impl<M: OdeModel> Model for EndsModel<M> {
 #[derive(Debug, Clone)]
 pub(crate) struct Local {
     pub pattern: CsStructure,
-    diag: Vec<usize>,
+    /// `±I` in the block's storage order (what `fill` starts from).
+    base: Vec<f64>,
     /// Slot of each stored entry of `J`, empty when the block does not involve `J`.
     from_j: Vec<usize>,
-    diag_value: f64,
 }
 
 impl Local {
@@ -96,20 +96,20 @@ impl Local {
             positions.extend(jp.iter().map(|(_, (i, j))| (i, j)));
         }
         let map = SlotMap::new(n, n, &positions)?;
+        let mut base = vec![0.0; map.pattern().nnz()];
+        for &d in &map.slots()[..n] {
+            base[d] = diag_value;
+        }
         Ok(Local {
             pattern: map.pattern().clone(),
-            diag: map.slots()[..n].to_vec(),
+            base,
             from_j: map.slots()[n..].to_vec(),
-            diag_value,
         })
     }
 
     /// `out = ±I − c J` in the block's storage order.
     pub fn fill(&self, j: &[f64], c: f64, out: &mut [f64]) {
-        out.fill(0.0);
-        for &d in &self.diag {
-            out[d] = self.diag_value;
-        }
+        out.copy_from_slice(&self.base);
         for (&s, &v) in self.from_j.iter().zip(j) {
             out[s] -= c * v;
         }
@@ -465,13 +465,20 @@ impl<M: OdeModel> JacobianSolve for StepJacobian<'_, M> {
         self.k.d.fill(self.jvals, self.c, self.dvals.data_mut());
         let n = self.k.n;
         if n <= DENSE_BLOCK {
-            crate::sparse::check_matrix_finite(WHAT, self.dvals)?;
+            if self.dvals.data().iter().any(|v| !v.is_finite()) {
+                crate::sparse::check_matrix_finite(WHAT, self.dvals)?;
+            }
             let (a, piv) = (&mut self.dense.a, &mut self.dense.piv);
-            a.clear();
             a.resize(n * n, 0.0);
             piv.resize(n, 0);
-            for (&v, (i, j)) in self.dvals.iter() {
-                a[i + j * n] = v;
+            if self.dvals.nnz() == n * n {
+                // every entry stored: CSC order is the dense column-major order
+                a.copy_from_slice(self.dvals.data());
+            } else {
+                a.fill(0.0);
+                for (&v, (i, j)) in self.dvals.iter() {
+                    a[i + j * n] = v;
+                }
             }
             lu_factor(a, n, piv);
             let tol = crate::solve::DEFAULT_PIVOT_TOLERANCE;

@@ -26,19 +26,24 @@
 use super::step::{accumulate, advance, dl_dx_block, reverse, StepWork};
 use super::{OdeModel, OdeProblem};
 use crate::adjoint::Timings;
-use crate::parallel::join_if;
 #[allow(unused_imports)]
 use crate::problem::Objective as _;
 use crate::problem::{Jacobians, Partial, Problem};
 use crate::solve::{Factorization, Solver, SolverKind};
 use crate::{Error, Result};
 
-/// Stacked problems of at least this many unknowns fill `∂f/∂θ` on a second thread (measured:
-/// at 2·10⁴ unknowns the join costs more than it saves, at 2·10⁵ it saves 10%).
-const PARALLEL_STEPS: usize = 1 << 16;
+/// Stacked problems of at least this many unknowns assemble `∂f/∂u`, `∂f/∂θ` and `(∂L/∂u)ᵀ`
+/// beside the march, on a second thread (unless rayon is held to one, `RAYON_NUM_THREADS=1`),
+/// in chunks of [`PIPELINE_CHUNK`] steps; the values do not depend on which thread made them.
+const PIPELINE_STEPS: usize = 1 << 12;
+const PIPELINE_CHUNK: usize = 512;
 
 use sprs::CsMat;
 use std::time::Instant;
+
+/// Receives each finished chunk of the march: its first step `b0`, `x_{b0−1}` and the
+/// chunk's states.
+type ChunkSink<'a> = dyn FnMut(usize, &[f64], &[f64]) -> Result<()> + 'a;
 
 /// How an [`OdeWorkspace`] stores the trajectory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,11 +206,7 @@ impl OdeWorkspace {
         p.kernels.x0(theta, &mut self.x0);
         crate::error::check_finite("initial state x0", &self.x0)?;
         let objective = match self.mode {
-            // one entry into the thread pool for the evaluation's join
-            Mode::Explicit => {
-                let parallel = self.steps * self.n >= PARALLEL_STEPS;
-                crate::parallel::in_pool(parallel, || self.explicit(p, theta))?
-            }
+            Mode::Explicit => self.explicit(p, theta)?,
             Mode::Checkpointed { checkpoints } => self.checkpointed(p, theta, checkpoints)?,
         };
         crate::error::check_scalar("objective L", objective)?;
@@ -218,22 +219,6 @@ impl OdeWorkspace {
     fn explicit<M: OdeModel>(&mut self, p: &OdeProblem<M>, theta: &[f64]) -> Result<f64> {
         let (n, steps, k, grid) = (self.n, self.steps, &p.kernels, &p.grid);
         let t = Instant::now();
-        let mut iterations = 0;
-        let mut sum = 0.0;
-        for s in 1..=steps {
-            let (done, rest) = self.states.split_at_mut((s - 1) * n);
-            let prev = if s == 1 {
-                &self.x0[..]
-            } else {
-                &done[(s - 2) * n..]
-            };
-            let x = &mut rest[..n];
-            iterations += advance(k, grid, s, theta, prev, x, &mut self.work)?;
-            sum += grid.h(s) * k.cost(grid.t(s), x, theta);
-        }
-        let u = &self.states[..];
-        let objective = sum + k.terminal(&u[(steps - 1) * n..], theta);
-        self.timings.state_solve = t.elapsed();
         let Explicit {
             dfdu,
             dfdtheta,
@@ -241,33 +226,123 @@ impl OdeWorkspace {
             dl_du,
             lambda,
         } = self.explicit.as_mut().expect("explicit mode");
-        let lx = &mut self.work.lx;
-        // ∂f/∂θ on one thread; ∂f/∂u, (∂L/∂u)ᵀ, the factorization and the adjoint sweep on
-        // the other (they share nothing but u and θ)
-        let parallel = steps * n >= PARALLEL_STEPS;
-        let (filled, adjoint) = join_if(
-            parallel,
-            || p.fill_dfdtheta(u, theta, dfdtheta.data_mut()),
-            || -> Result<[std::time::Duration; 3]> {
-                let t = Instant::now();
-                p.fill_dfdu(u, theta, dfdu.data_mut())?;
-                for s in 1..=steps {
-                    let x = &u[(s - 1) * n..s * n];
-                    dl_dx_block(k, grid, s, theta, x, &mut dl_du[(s - 1) * n..s * n], lx)?;
+        let (states, x0, work) = (&mut self.states, &self.x0, &mut self.work);
+        // The march, and beside it (on a second thread for large problems) the assembly of
+        // each finished chunk of steps: ∂f/∂u's column blocks and (∂L/∂u)ᵀ need x_b, ∂f/∂θ's
+        // rows x_{b−1} and x_b. `with_prev = [x_{b0−1}; x_{b0}; …]`.
+        let assemble = |b0: usize,
+                        with_prev: &[f64],
+                        dfdu: &mut [f64],
+                        dl: &mut [f64],
+                        dfdtheta: &mut [f64]|
+         -> Result<()> {
+            let xs = &with_prev[n..];
+            let b1 = b0 + xs.len() / n;
+            let (start, end) = (
+                p.dfdu_block_start(b0),
+                p.dfdu_block_start(b1).min(dfdu.len()),
+            );
+            p.fill_dfdu_steps(xs, theta, b0..b1, &mut dfdu[start..end])?;
+            p.fill_dfdtheta_steps(with_prev, theta, b0..b1, dfdtheta)?;
+            let mut scratch = vec![0.0; n];
+            for b in b0..b1 {
+                let x = &xs[(b - b0) * n..(b - b0 + 1) * n];
+                dl_dx_block(
+                    k,
+                    grid,
+                    b,
+                    theta,
+                    x,
+                    &mut dl[(b - 1) * n..b * n],
+                    &mut scratch,
+                )?;
+            }
+            Ok(())
+        };
+        let mut march = |send: &mut ChunkSink<'_>| -> Result<(usize, f64)> {
+            let (mut iterations, mut sum) = (0, 0.0);
+            let mut b0 = 1;
+            for s in 1..=steps {
+                let (done, rest) = states.split_at_mut((s - 1) * n);
+                let prev = if s == 1 {
+                    &x0[..]
+                } else {
+                    &done[(s - 2) * n..]
+                };
+                let x = &mut rest[..n];
+                iterations += advance(k, grid, s, theta, prev, x, work)?;
+                sum += grid.h(s) * k.cost(grid.t(s), x, theta);
+                if s - b0 + 1 == PIPELINE_CHUNK || s == steps {
+                    let prev = if b0 == 1 {
+                        &x0[..]
+                    } else {
+                        &states[(b0 - 2) * n..(b0 - 1) * n]
+                    };
+                    send(b0, prev, &states[(b0 - 1) * n..s * n])?;
+                    b0 = s + 1;
                 }
-                let assemble = t.elapsed();
+            }
+            Ok((iterations, sum))
+        };
+        let pipelined = steps * n >= PIPELINE_STEPS && rayon::current_num_threads() > 1;
+        let dfdu_values = dfdu.data_mut();
+        let dfdtheta_values = dfdtheta.data_mut();
+        let (iterations, sum, assemble_time) = if pipelined {
+            std::thread::scope(|scope| -> Result<(usize, f64, std::time::Duration)> {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<f64>)>(8);
+                let dl = &mut dl_du[..];
+                let consumer = scope.spawn(move || -> Result<std::time::Duration> {
+                    let mut busy = std::time::Duration::ZERO;
+                    for (b0, xs) in rx {
+                        let t = Instant::now();
+                        assemble(b0, &xs, dfdu_values, dl, dfdtheta_values)?;
+                        busy += t.elapsed();
+                    }
+                    Ok(busy)
+                });
+                let marched = march(&mut |b0, prev, xs| {
+                    let mut chunk = Vec::with_capacity(prev.len() + xs.len());
+                    chunk.extend_from_slice(prev);
+                    chunk.extend_from_slice(xs);
+                    // a consumer that stopped has an error to report: it is joined below
+                    let _ = tx.send((b0, chunk));
+                    Ok(())
+                });
+                drop(tx);
+                let assembled = consumer.join().expect("the assembly thread does not panic");
+                let (iterations, sum) = marched?;
+                Ok((iterations, sum, assembled?))
+            })?
+        } else {
+            let mut busy = std::time::Duration::ZERO;
+            let dl = &mut dl_du[..];
+            let mut chunk = Vec::new();
+            let (iterations, sum) = march(&mut |b0, prev, xs| {
                 let t = Instant::now();
-                solver
-                    .factor(dfdu, "df/du")
-                    .map_err(|err| at_step(err, n, grid))?;
-                let factor = t.elapsed();
-                let t = Instant::now();
-                solver.solve_transpose_scaled_into(dl_du, -1.0, lambda)?;
-                Ok([assemble, factor, t.elapsed()])
-            },
-        );
-        filled?;
-        let [assemble, factor, adjoint] = adjoint?;
+                chunk.clear();
+                chunk.extend_from_slice(prev);
+                chunk.extend_from_slice(xs);
+                let r = assemble(b0, &chunk, dfdu_values, dl, dfdtheta_values);
+                busy += t.elapsed();
+                r
+            })?;
+            (iterations, sum, busy)
+        };
+        let u = &self.states[..];
+        let objective = sum + k.terminal(&u[(steps - 1) * n..], theta);
+        self.timings.state_solve = t.elapsed().saturating_sub(if pipelined {
+            std::time::Duration::ZERO
+        } else {
+            assemble_time
+        });
+        let t = Instant::now();
+        solver
+            .factor(dfdu, "df/du")
+            .map_err(|err| at_step(err, n, grid))?;
+        let factor = t.elapsed();
+        let t = Instant::now();
+        solver.solve_transpose_scaled_into(dl_du, -1.0, lambda)?;
+        let (assemble, adjoint) = (assemble_time, t.elapsed());
         self.timings.assemble = assemble;
         self.timings.factor = factor;
         self.timings.adjoint_solve = adjoint;
