@@ -513,3 +513,46 @@ fn the_parallel_explicit_mode_agrees_bit_for_bit() {
         );
     }
 }
+
+/// `dx/dt = θ x`: implicit Euler's step `(1 − hθ) x_k = x_{k−1}` is singular at `θ = 1/h`.
+#[derive(Clone, Copy)]
+struct Linear;
+
+impl OdeModel for Linear {
+    fn n_state(&self) -> usize {
+        1
+    }
+    fn n_params(&self) -> usize {
+        1
+    }
+    fn rhs<T: adjoint::Scalar>(&self, _t: f64, x: &[T], th: &[T], dx: &mut [T]) {
+        dx[0] = th[0] * x[0];
+    }
+    fn initial_state<T: adjoint::Scalar>(&self, _th: &[T], x0: &mut [T]) {
+        x0[0] = T::one();
+    }
+    fn running_cost<T: adjoint::Scalar>(&self, _t: f64, x: &[T], _th: &[T]) -> T {
+        x[0] * x[0]
+    }
+}
+
+#[test]
+fn a_singular_step_is_a_typed_error_in_every_mode() {
+    // 5000 steps: above the pipeline threshold of the explicit mode
+    let grid = TimeGrid::uniform(5000, 5.0).unwrap(); // h = 1e-3
+    let p = OdeProblem::new(Linear, Scheme::ImplicitEuler, grid).unwrap();
+    for mode in [Mode::Explicit, Mode::Checkpointed { checkpoints: 4 }] {
+        let mut ws = OdeWorkspace::new(&p, mode).unwrap();
+        match ws.evaluate(&p, &[1000.0]) {
+            Err(adjoint::Error::TimeStep { step, .. }) => assert_eq!(step, 1, "{mode:?}"),
+            other => panic!("{mode:?}: expected a failed time step, got {other:?}"),
+        }
+        assert!(ws.objective().is_nan());
+        // and the workspace still works afterwards: L = Σ h x_k² with x_k = (1 − h)^{−k}
+        let l = ws.evaluate(&p, &[1.0]).unwrap();
+        let want: f64 = (1..=5000)
+            .map(|k| 1e-3 * (1.0 - 1e-3f64).powi(-2 * k))
+            .sum();
+        assert!((l - want).abs() <= 1e-9 * want, "{mode:?}: {l} vs {want}");
+    }
+}

@@ -90,6 +90,9 @@ struct Block {
     /// `slots[s..s + nnz]`: the storage index in the caller's matrix of each entry of the
     /// block's local pattern, in local CSC order.
     s: usize,
+    /// Where a dense block's `LU` and pivots are stored.
+    at: usize,
+    p: usize,
 }
 
 /// Substitution over the blocks of a block-DAG matrix, factorizing only its diagonal blocks
@@ -183,6 +186,7 @@ impl BlockTriangularSolver {
                     t
                 }
             };
+            let (at, p) = (dense_len, piv_len);
             if len <= DENSE_BLOCK {
                 dense_len += len * len;
                 piv_len += len;
@@ -192,6 +196,8 @@ impl BlockTriangularSolver {
                 len,
                 template,
                 s,
+                at,
+                p,
             });
         }
         Ok(BlockTriangularSolver {
@@ -229,72 +235,122 @@ impl BlockTriangularSolver {
     }
 
     fn factor_blocks(&mut self, what: &str) -> Result<()> {
-        let (mut dense_at, mut piv_at) = (0usize, 0usize);
         self.identity_blocks = 0;
-        for (b, block) in self.blocks.iter().enumerate() {
-            let template = &mut self.templates[block.template];
-            let nnz = template.positions.len();
-            let slots = &self.slots[block.s..block.s + nnz];
-            let identity = template.full_diagonal
-                && template
-                    .positions
-                    .iter()
-                    .zip(slots)
-                    .all(|(&(i, j), &k)| identity_entry(i == j, self.values[k]));
-            let (at, p) = (dense_at, piv_at);
-            if block.len <= DENSE_BLOCK {
-                dense_at += block.len * block.len;
-                piv_at += block.len;
-            }
-            if identity {
-                self.factors[b] = Factor::Identity;
-                self.identity_blocks += 1;
-                continue;
-            }
-            let remap = |e: Error| remap_error(e, block.start, b, what);
-            if block.len <= DENSE_BLOCK {
-                let n = block.len;
-                let a = &mut self.dense[at..at + n * n];
-                a.fill(0.0);
-                for (&(i, j), &k) in template.positions.iter().zip(slots) {
-                    a[i as usize + j as usize * n] = self.values[k];
-                }
-                let piv = &mut self.piv[p..p + n];
-                lu_factor(a, n, piv);
-                if let Some((k, pivot, tolerance)) =
-                    super::singular_pivot(|k| a[k + k * n], n, self.options.pivot_tolerance)
-                {
-                    return Err(remap(Error::SingularPivot {
-                        what: what.into(),
-                        index: k,
-                        pivot,
-                        tolerance,
-                    }));
-                }
-                self.factors[b] = Factor::Dense { at, p };
-            } else {
-                for (v, &k) in template.local.data_mut().iter_mut().zip(slots) {
-                    *v = self.values[k];
-                }
-                let mut solver = match std::mem::replace(&mut self.factors[b], Factor::None) {
-                    Factor::Sparse(s) => s,
-                    _ => Box::new(template.solver.clone().expect("analyzed sparse template")),
-                };
-                solver.factor(&template.local, what).map_err(remap)?;
-                if solver.fallback().is_some()
-                    && template
-                        .solver
-                        .as_ref()
-                        .is_some_and(|t| t.fallback().is_none())
-                {
-                    // the pattern looked symmetric, the values were not: later blocks of
-                    // this pattern start from LU
-                    template.solver = Some((*solver).clone());
-                }
-                self.factors[b] = Factor::Sparse(solver);
-            }
+        for b in 0..self.blocks.len() {
+            self.factor_block(b, what)?;
         }
         Ok(())
+    }
+
+    /// Factorizes diagonal block `b` from the copied values.
+    fn factor_block(&mut self, b: usize, what: &str) -> Result<()> {
+        let block = &self.blocks[b];
+        let template = &mut self.templates[block.template];
+        let nnz = template.positions.len();
+        let slots = &self.slots[block.s..block.s + nnz];
+        let identity = template.full_diagonal
+            && template
+                .positions
+                .iter()
+                .zip(slots)
+                .all(|(&(i, j), &k)| identity_entry(i == j, self.values[k]));
+        if identity {
+            self.factors[b] = Factor::Identity;
+            self.identity_blocks += 1;
+            return Ok(());
+        }
+        let (at, p) = (block.at, block.p);
+        let remap = |e: Error| remap_error(e, block.start, b, what);
+        if block.len <= DENSE_BLOCK {
+            let n = block.len;
+            let a = &mut self.dense[at..at + n * n];
+            a.fill(0.0);
+            for (&(i, j), &k) in template.positions.iter().zip(slots) {
+                a[i as usize + j as usize * n] = self.values[k];
+            }
+            let piv = &mut self.piv[p..p + n];
+            lu_factor(a, n, piv);
+            if let Some((k, pivot, tolerance)) =
+                super::singular_pivot(|k| a[k + k * n], n, self.options.pivot_tolerance)
+            {
+                return Err(remap(Error::SingularPivot {
+                    what: what.into(),
+                    index: k,
+                    pivot,
+                    tolerance,
+                }));
+            }
+            self.factors[b] = Factor::Dense { at, p };
+        } else {
+            for (v, &k) in template.local.data_mut().iter_mut().zip(slots) {
+                *v = self.values[k];
+            }
+            let mut solver = match std::mem::replace(&mut self.factors[b], Factor::None) {
+                Factor::Sparse(s) => s,
+                _ => Box::new(template.solver.clone().expect("analyzed sparse template")),
+            };
+            solver.factor(&template.local, what).map_err(remap)?;
+            if solver.fallback().is_some()
+                && template
+                    .solver
+                    .as_ref()
+                    .is_some_and(|t| t.fallback().is_none())
+            {
+                // the pattern looked symmetric, the values were not: later blocks of
+                // this pattern start from LU
+                template.solver = Some((*solver).clone());
+            }
+            self.factors[b] = Factor::Sparse(solver);
+        }
+        Ok(())
+    }
+
+    /// Starts a factorization made in pieces ([`factor_columns`](Self::factor_columns)),
+    /// e.g. while the matrix is still being assembled: no solve until
+    /// [`end_factor`](Self::end_factor).
+    pub(crate) fn begin_factor(&mut self) {
+        self.valid = false;
+        self.identity_blocks = 0;
+    }
+
+    /// Checks and copies the values of the columns of blocks `blocks` from `data` (the whole
+    /// matrix's values, in the analyzed pattern's order; only those columns are read) and
+    /// factorizes those diagonal blocks. Factorizing every block once this way and then
+    /// calling [`end_factor`](Self::end_factor) gives exactly what
+    /// [`Factorization::factor`] gives.
+    ///
+    /// # Errors
+    /// As [`Factorization::factor`].
+    pub(crate) fn factor_columns(
+        &mut self,
+        data: &[f64],
+        blocks: std::ops::Range<usize>,
+        what: &str,
+    ) -> Result<()> {
+        let off = self.dag.offsets();
+        let (c0, c1) = (off[blocks.start], off[blocks.end]);
+        let (k0, k1) = (self.indptr[c0], self.indptr[c1]);
+        if let Some(k) = (k0..k1).find(|&k| !data[k].is_finite()) {
+            let col = (c0..c1)
+                .find(|&c| self.indptr[c + 1] > k)
+                .expect("k lies in these columns");
+            return Err(Error::NonFiniteEntry {
+                what: what.into(),
+                row: self.indices[k],
+                col,
+                value: data[k],
+            });
+        }
+        self.values[k0..k1].copy_from_slice(&data[k0..k1]);
+        for b in blocks {
+            self.factor_block(b, what)?;
+        }
+        Ok(())
+    }
+
+    /// Ends a factorization made in pieces: solves are possible again.
+    pub(crate) fn end_factor(&mut self) {
+        self.valid = true;
     }
 
     fn solve_block(&mut self, b: usize, x: &mut [f64], transpose: bool) -> Result<()> {

@@ -29,7 +29,7 @@ use crate::adjoint::Timings;
 #[allow(unused_imports)]
 use crate::problem::Objective as _;
 use crate::problem::{Jacobians, Partial, Problem};
-use crate::solve::{Factorization, Solver, SolverKind};
+use crate::solve::{BlockTriangularSolver, Factorization, Solver, SolverKind};
 use crate::{Error, Result};
 
 /// Stacked problems of at least this many unknowns assemble `∂f/∂u`, `∂f/∂θ` and `(∂L/∂u)ᵀ`
@@ -108,11 +108,27 @@ pub struct OdeWorkspace {
 struct Explicit {
     dfdu: CsMat<f64>,
     dfdtheta: CsMat<f64>,
-    /// The triangular sweep for explicit Euler (identity diagonal blocks: the stacked
-    /// `∂f/∂u` is lower triangular), the block-triangular one otherwise.
-    solver: Solver,
+    solver: Sweep,
     dl_du: Vec<f64>,
     lambda: Vec<f64>,
+}
+
+/// The sweep over the stacked `∂f/∂u`: triangular for explicit Euler (identity diagonal
+/// blocks: the stacked matrix is unit lower triangular), block-triangular otherwise — its
+/// diagonal blocks factorized chunk by chunk as the assembly finishes them.
+#[derive(Debug)]
+enum Sweep {
+    Triangular(Solver),
+    Blocks(Box<BlockTriangularSolver>),
+}
+
+impl Sweep {
+    fn name(&self) -> &'static str {
+        match self {
+            Sweep::Triangular(s) => s.name(),
+            Sweep::Blocks(s) => s.name(),
+        }
+    }
 }
 
 impl OdeWorkspace {
@@ -131,13 +147,15 @@ impl OdeWorkspace {
                     8.0 * 4.0 * (steps * n) as f64,
                 )?;
                 let dfdu = crate::sparse::zeros_from(p.dfdu_pattern(), "df/du")?;
-                let kind = if p.kernels.w == 0.0 {
-                    SolverKind::Triangular
+                let pattern = p.dfdu_pattern();
+                let solver = if p.kernels.w == 0.0 {
+                    Sweep::Triangular(Solver::analyze(&pattern, SolverKind::Triangular)?)
                 } else {
-                    SolverKind::BlockTriangular
+                    let offsets = p.block_offsets();
+                    Sweep::Blocks(Box::new(BlockTriangularSolver::analyze(
+                        &pattern, &offsets,
+                    )?))
                 };
-                let offsets = p.block_offsets();
-                let solver = Solver::analyze_blocks(&p.dfdu_pattern(), kind, Some(&offsets))?;
                 Some(Explicit {
                     dfdtheta: crate::sparse::zeros_from(p.dfdtheta_pattern(), "df/dtheta")?,
                     dfdu,
@@ -234,8 +252,9 @@ impl OdeWorkspace {
                         with_prev: &[f64],
                         dfdu: &mut [f64],
                         dl: &mut [f64],
-                        dfdtheta: &mut [f64]|
-         -> Result<()> {
+                        dfdtheta: &mut [f64],
+                        sweep: &mut Sweep|
+         -> Result<std::time::Duration> {
             let xs = &with_prev[n..];
             let b1 = b0 + xs.len() / n;
             let (start, end) = (
@@ -257,7 +276,13 @@ impl OdeWorkspace {
                     &mut scratch,
                 )?;
             }
-            Ok(())
+            // the chunk's diagonal blocks (block b − 1 holds step b)
+            let t = Instant::now();
+            if let Sweep::Blocks(s) = sweep {
+                s.factor_columns(dfdu, b0 - 1..b1 - 1, "df/du")
+                    .map_err(|err| at_step(err, n, grid))?;
+            }
+            Ok(t.elapsed())
         };
         let mut march = |send: &mut ChunkSink<'_>| -> Result<(usize, f64)> {
             let (mut iterations, mut sum) = (0, 0.0);
@@ -287,16 +312,22 @@ impl OdeWorkspace {
         let pipelined = steps * n >= PIPELINE_STEPS && rayon::current_num_threads() > 1;
         let dfdu_values = dfdu.data_mut();
         let dfdtheta_values = dfdtheta.data_mut();
-        let (iterations, sum, assemble_time) = if pipelined {
-            std::thread::scope(|scope| -> Result<(usize, f64, std::time::Duration)> {
+        if let Sweep::Blocks(s) = solver {
+            s.begin_factor();
+        }
+        type Busy = (std::time::Duration, std::time::Duration);
+        let (iterations, sum, (assemble_time, factor_time)) = if pipelined {
+            std::thread::scope(|scope| -> Result<(usize, f64, Busy)> {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<f64>)>(8);
                 let dl = &mut dl_du[..];
-                let consumer = scope.spawn(move || -> Result<std::time::Duration> {
-                    let mut busy = std::time::Duration::ZERO;
+                let sweep = &mut *solver;
+                let consumer = scope.spawn(move || -> Result<Busy> {
+                    let mut busy = (std::time::Duration::ZERO, std::time::Duration::ZERO);
                     for (b0, xs) in rx {
                         let t = Instant::now();
-                        assemble(b0, &xs, dfdu_values, dl, dfdtheta_values)?;
-                        busy += t.elapsed();
+                        let f = assemble(b0, &xs, dfdu_values, dl, dfdtheta_values, sweep)?;
+                        busy.0 += t.elapsed().saturating_sub(f);
+                        busy.1 += f;
                     }
                     Ok(busy)
                 });
@@ -314,17 +345,19 @@ impl OdeWorkspace {
                 Ok((iterations, sum, assembled?))
             })?
         } else {
-            let mut busy = std::time::Duration::ZERO;
+            let mut busy = (std::time::Duration::ZERO, std::time::Duration::ZERO);
             let dl = &mut dl_du[..];
+            let sweep = &mut *solver;
             let mut chunk = Vec::new();
             let (iterations, sum) = march(&mut |b0, prev, xs| {
                 let t = Instant::now();
                 chunk.clear();
                 chunk.extend_from_slice(prev);
                 chunk.extend_from_slice(xs);
-                let r = assemble(b0, &chunk, dfdu_values, dl, dfdtheta_values);
-                busy += t.elapsed();
-                r
+                let f = assemble(b0, &chunk, dfdu_values, dl, dfdtheta_values, sweep)?;
+                busy.0 += t.elapsed().saturating_sub(f);
+                busy.1 += f;
+                Ok(())
             })?;
             (iterations, sum, busy)
         };
@@ -333,15 +366,21 @@ impl OdeWorkspace {
         self.timings.state_solve = t.elapsed().saturating_sub(if pipelined {
             std::time::Duration::ZERO
         } else {
-            assemble_time
+            assemble_time + factor_time
         });
         let t = Instant::now();
-        solver
-            .factor(dfdu, "df/du")
-            .map_err(|err| at_step(err, n, grid))?;
-        let factor = t.elapsed();
+        match solver {
+            Sweep::Triangular(s) => s
+                .factor(dfdu, "df/du")
+                .map_err(|err| at_step(err, n, grid))?,
+            Sweep::Blocks(s) => s.end_factor(),
+        }
+        let factor = factor_time + t.elapsed();
         let t = Instant::now();
-        solver.solve_transpose_scaled_into(dl_du, -1.0, lambda)?;
+        match solver {
+            Sweep::Triangular(s) => s.solve_transpose_scaled_into(dl_du, -1.0, lambda)?,
+            Sweep::Blocks(s) => s.solve_transpose_scaled_into(dl_du, -1.0, lambda)?,
+        }
         let (assemble, adjoint) = (assemble_time, t.elapsed());
         self.timings.assemble = assemble;
         self.timings.factor = factor;
