@@ -423,12 +423,14 @@ pub fn report_text(r: &StructureReport) -> String {
             } else {
                 format!("in the order {:?}", b.order())
             };
+            let plural =
+                |k: usize, word: &str| format!("{k} {word}{}", if k == 1 { "" } else { "s" });
             let _ = writeln!(
                 s,
-                "DAG of blocks: yes, {} blocks, {} block edges, block lower triangular {order} \
+                "DAG of blocks: yes, {}, {}, block lower triangular {order} \
                  (the block-triangular solver applies)",
-                b.n_blocks(),
-                b.edges().len()
+                plural(b.n_blocks(), "block"),
+                plural(b.edges().len(), "block edge")
             );
         }
         Some(Err(e)) => {

@@ -215,19 +215,21 @@ fn run_model<M: OdeModel>(
         return Ok(());
     }
     println!(
-        "ode {}: {} on a {grid_name} grid, K = {steps} steps on [0, {}], n = {n} per step",
+        "ode {}: {} on a {grid_name} grid, K = {steps} step{} on [0, {}], n = {n} per step",
         args.problem,
         scheme.name(),
+        if steps == 1 { "" } else { "s" },
         super::report::num(t_end)
     );
     println!("  state u = [x_1; …; x_K]: {n_state}, parameters θ: {n_params}");
     match (ws.dfdu(), ws.dfdtheta()) {
         (Some(a), Some(b)) => {
             println!(
-                "  ∂f/∂u: {}×{}, {} stored entries, {steps} diagonal blocks",
+                "  ∂f/∂u: {}×{}, {} stored entries, {steps} diagonal block{}",
                 a.rows(),
                 a.cols(),
-                a.nnz()
+                a.nnz(),
+                if steps == 1 { "" } else { "s" }
             );
             println!(
                 "  ∂f/∂θ: {}×{}, {} stored entries",
