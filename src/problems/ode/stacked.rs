@@ -145,9 +145,7 @@ impl<M: OdeModel> OdeProblem<M> {
         self.kernels.x0(theta, &mut x0);
         x0
     }
-}
 
-impl<M: OdeModel> OdeProblem<M> {
     /// Copies the values of block `step` of the stacked `∂f/∂θ` (`data`) into `out` in the
     /// order of `∂g/∂θ`'s pattern; `false` (nothing copied) for block 1 when it also holds
     /// `S_1 ∂x_0/∂θ`.
@@ -172,9 +170,7 @@ impl<M: OdeModel> OdeProblem<M> {
         }
         true
     }
-}
 
-impl<M: OdeModel> OdeProblem<M> {
     /// Where the column block of step `b` starts in the values of the stacked `∂f/∂u`.
     pub(crate) fn dfdu_block_start(&self, b: usize) -> usize {
         let k = &self.kernels;
@@ -220,9 +216,7 @@ impl<M: OdeModel> OdeProblem<M> {
         debug_assert_eq!(at, values.len());
         Ok(())
     }
-}
 
-impl<M: OdeModel> OdeProblem<M> {
     /// The entries of steps `range` in the values of the stacked `∂f/∂θ` (`values` holds
     /// all of them; the others are left alone), from `xs = [x_{range.start − 1}; x_{range.start}; …]`.
     pub(crate) fn fill_dfdtheta_steps(
