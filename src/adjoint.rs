@@ -123,7 +123,15 @@ impl AdjointWorkspace {
             }
         }
         let blocks = problem.dfdu_blocks();
-        let solver = Solver::analyze_blocks(&dfdu_pattern, options, blocks.as_deref())?;
+        let dissection = problem.dfdu_dissection();
+        let solver = Solver::analyze_with(
+            &dfdu_pattern,
+            options,
+            crate::solve::StructureHints {
+                blocks: blocks.as_deref(),
+                dissection: dissection.as_ref(),
+            },
+        )?;
         // the value matrices take over the patterns' index arrays: no copy of the structure
         let dfdtheta = zeros_from(dfdtheta_pattern, "df/dtheta pattern")?;
         Ok(AdjointWorkspace {

@@ -133,6 +133,14 @@ pub trait Jacobians: Problem {
     fn dfdu_blocks(&self) -> Option<Vec<usize>> {
         None
     }
+
+    /// A nested dissection of the unknowns of `∂f/∂u` (for a mesh, from its geometry), when
+    /// the problem has one: Cholesky then eliminates in its order, and factorizes its two
+    /// parts on two threads ([`crate::solve::SplitCholesky`]). `None` by default (faer's
+    /// minimum degree ordering).
+    fn dfdu_dissection(&self) -> Option<crate::solve::Dissection> {
+        None
+    }
 }
 
 /// Access to `∂f/∂u` and its factorization, lent to [`StateSolve::solve_state`].

@@ -16,14 +16,29 @@ use crate::{Error, Result};
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::LltRegularization;
 use faer::linalg::solvers::LltError;
+use faer::perm::PermRef;
+use faer::sparse::linalg::cholesky::supernodal::SupernodalLltRef;
 use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
     SymbolicCholeskyRaw, SymmetricOrdering,
 };
+use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, MatMut, Par, Side};
 use sprs::{CsMat, CsStructure};
 use std::sync::Arc;
+
+/// The fill-reducing ordering of a [`CholeskySolver`]'s analysis.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FillOrdering<'a> {
+    /// faer's approximate minimum degree.
+    Amd,
+    /// A given elimination order (`order[k]` = the original index eliminated `k`-th).
+    Custom(&'a [usize]),
+    /// The matrix's own order, always supernodal: the factor's trailing columns are then the
+    /// matrix's trailing unknowns ([`CholeskySolver::trailing_factor`]).
+    IdentitySupernodal,
+}
 
 /// A reusable sparse Cholesky factorization of a symmetric matrix with a fixed pattern.
 pub struct CholeskySolver {
@@ -33,6 +48,8 @@ pub struct CholeskySolver {
     l_values: Vec<f64>,
     cursor: Vec<usize>,
     pivot_tolerance: f64,
+    /// `max_k ℓ_kk²` of the last factorization.
+    largest_pivot: f64,
     factor_mem: MemBuffer,
     solve_mem: MemBuffer,
     valid: bool,
@@ -59,6 +76,7 @@ impl Clone for CholeskySolver {
             l_values: self.l_values.clone(),
             cursor: self.cursor.clone(),
             pivot_tolerance: self.pivot_tolerance,
+            largest_pivot: self.largest_pivot,
             factor_mem: touched(factor_req(&self.symbolic)),
             solve_mem: MemBuffer::new(solve_req(&self.symbolic)),
             valid: self.valid,
@@ -91,6 +109,25 @@ impl CholeskySolver {
     /// [`Error::Shape`] if not square, not CSC or empty; [`Error::PatternNotSymmetric`];
     /// [`Error::Invalid`] when faer's analysis fails (out of memory).
     pub fn analyze(pattern: &CsStructure) -> Result<Self> {
+        Self::analyze_ordered(pattern, FillOrdering::Amd)
+    }
+
+    /// As [`analyze`](Self::analyze), with the fill-reducing order given (`order[k]` = the
+    /// original index eliminated `k`-th), e.g. a nested dissection of the problem's mesh
+    /// ([`crate::solve::Dissection::order`]).
+    ///
+    /// # Errors
+    /// As [`analyze`](Self::analyze); [`Error::Invalid`] when `order` is not a permutation
+    /// of `0..n`.
+    pub fn analyze_with_order(pattern: &CsStructure, order: &[usize]) -> Result<Self> {
+        Self::analyze_ordered(pattern, FillOrdering::Custom(order))
+    }
+
+    /// The analysis under `ordering`.
+    pub(crate) fn analyze_ordered(
+        pattern: &CsStructure,
+        ordering: FillOrdering<'_>,
+    ) -> Result<Self> {
         let pattern = super::square_csc(pattern, "Cholesky matrix")?;
         let pattern = &*pattern;
         let rows = pattern.rows();
@@ -98,13 +135,26 @@ impl CholeskySolver {
         super::check_pattern_symmetric(pattern, &mut cursor, "Cholesky matrix")?;
         let (indptr, indices, _) = pattern.view().into_raw_storage();
         let a = SymbolicSparseColMatRef::new_checked(rows, rows, indptr, None, indices);
-        let symbolic = factorize_symbolic_cholesky(
-            a,
-            Side::Lower,
-            SymmetricOrdering::Amd,
-            CholeskySymbolicParams::default(),
-        )
-        .map_err(|e| Error::invalid("Cholesky analysis", format!("{e:?}")))?;
+        let inverse;
+        let (ordering, params) = match ordering {
+            FillOrdering::Amd => (SymmetricOrdering::Amd, CholeskySymbolicParams::default()),
+            FillOrdering::Custom(order) => {
+                inverse = super::dissection::inverse_permutation(order, rows)?;
+                (
+                    SymmetricOrdering::Custom(PermRef::new_checked(order, &inverse, rows)),
+                    CholeskySymbolicParams::default(),
+                )
+            }
+            FillOrdering::IdentitySupernodal => (
+                SymmetricOrdering::Identity,
+                CholeskySymbolicParams {
+                    supernodal_flop_ratio_threshold: SupernodalThreshold::FORCE_SUPERNODAL,
+                    ..Default::default()
+                },
+            ),
+        };
+        let symbolic = factorize_symbolic_cholesky(a, Side::Lower, ordering, params)
+            .map_err(|e| Error::invalid("Cholesky analysis", format!("{e:?}")))?;
         // written, not only allocated (`vec![0.0; n]` maps zero pages lazily): the page faults
         // of the factor's storage belong to the analysis, not to the first factorization
         let mut l_values = Vec::with_capacity(symbolic.len_val());
@@ -118,6 +168,7 @@ impl CholeskySolver {
             l_values,
             cursor,
             pivot_tolerance: super::DEFAULT_PIVOT_TOLERANCE,
+            largest_pivot: 0.0,
             valid: false,
         })
     }
@@ -143,7 +194,6 @@ impl CholeskySolver {
                 }
             }
             SymbolicCholeskyRaw::Supernodal(s) => {
-                use faer::sparse::linalg::cholesky::supernodal::SupernodalLltRef;
                 let l = SupernodalLltRef::new(s, &self.l_values);
                 for sn in 0..s.n_supernodes() {
                     let node = l.supernode(sn);
@@ -202,51 +252,7 @@ impl Factorization for CholeskySolver {
         self.valid = false;
         crate::sparse::finite_max_abs(what, a)?;
         super::check_values_symmetric(a, &mut self.cursor, what)?;
-        let data = a.data();
-        let (indptr, indices, _) = a.view().into_raw_storage();
-        let pattern = SymbolicSparseColMatRef::new_checked(self.n, self.n, indptr, None, indices);
-        let mat = SparseColMatRef::new(pattern, data);
-        let stack = MemStack::new(&mut self.factor_mem);
-        let symbolic = Arc::clone(&self.symbolic);
-        match symbolic.factorize_numeric_llt(
-            &mut self.l_values,
-            mat,
-            Side::Lower,
-            LltRegularization::default(),
-            Par::Seq,
-            stack,
-            Default::default(),
-        ) {
-            Ok(_) => {}
-            Err(LltError::NonPositivePivot { index }) => {
-                return Err(Error::SingularPivot {
-                    what: what.to_string(),
-                    index: self.original(index),
-                    pivot: f64::NAN,
-                    tolerance: 0.0,
-                })
-            }
-        }
-        let mut largest = 0.0f64;
-        let mut smallest = (0usize, f64::INFINITY);
-        self.for_each_diagonal(|k, l| {
-            let d = l * l;
-            largest = largest.max(d);
-            if d < smallest.1 {
-                smallest = (k, d);
-            }
-        });
-        let tolerance = self.pivot_tolerance * largest;
-        if smallest.1.is_nan() || smallest.1 <= tolerance {
-            return Err(Error::SingularPivot {
-                what: what.to_string(),
-                index: self.original(smallest.0),
-                pivot: smallest.1,
-                tolerance,
-            });
-        }
-        self.valid = true;
-        Ok(())
+        self.factor_checked(a, what)
     }
 
     /// Solves `A x = rhs` in place.
@@ -285,5 +291,133 @@ impl Factorization for CholeskySolver {
     /// `Aᵀ = A`: the same solve.
     fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
         self.solve_in_place(rhs)
+    }
+}
+
+impl CholeskySolver {
+    /// The numeric factorization of `a`, whose values the caller has checked (finite,
+    /// symmetric), then the pivot check.
+    pub(crate) fn factor_checked(&mut self, a: &CsMat<f64>, what: &str) -> Result<()> {
+        self.valid = false;
+        let data = a.data();
+        let (indptr, indices, _) = a.view().into_raw_storage();
+        let pattern = SymbolicSparseColMatRef::new_checked(self.n, self.n, indptr, None, indices);
+        let mat = SparseColMatRef::new(pattern, data);
+        let stack = MemStack::new(&mut self.factor_mem);
+        let symbolic = Arc::clone(&self.symbolic);
+        match symbolic.factorize_numeric_llt(
+            &mut self.l_values,
+            mat,
+            Side::Lower,
+            LltRegularization::default(),
+            Par::Seq,
+            stack,
+            Default::default(),
+        ) {
+            Ok(_) => {}
+            Err(LltError::NonPositivePivot { index }) => {
+                return Err(Error::SingularPivot {
+                    what: what.to_string(),
+                    index: self.original(index),
+                    pivot: f64::NAN,
+                    tolerance: 0.0,
+                })
+            }
+        }
+        let mut largest = 0.0f64;
+        let mut smallest = (0usize, f64::INFINITY);
+        self.for_each_diagonal(|k, l| {
+            let d = l * l;
+            largest = largest.max(d);
+            if d < smallest.1 {
+                smallest = (k, d);
+            }
+        });
+        self.largest_pivot = largest;
+        let tolerance = self.pivot_tolerance * largest;
+        if smallest.1.is_nan() || smallest.1 <= tolerance {
+            return Err(Error::SingularPivot {
+                what: what.to_string(),
+                index: self.original(smallest.0),
+                pivot: smallest.1,
+                tolerance,
+            });
+        }
+        self.valid = true;
+        Ok(())
+    }
+
+    /// Forward substitution `L y = x` in place, in the factor's (permuted) order, for the
+    /// columns of `x` (which must fit [`reserve_columns`](Self::reserve_columns)).
+    ///
+    /// # Panics
+    /// Unless the analysis was [`FillOrdering::IdentitySupernodal`] (a programming error).
+    pub(crate) fn l_solve_in_place(&mut self, x: MatMut<'_, f64>) {
+        let SymbolicCholeskyRaw::Supernodal(s) = self.symbolic.raw() else {
+            panic!("CholeskySolver::l_solve_in_place: not supernodal");
+        };
+        let stack = MemStack::new(&mut self.solve_mem);
+        SupernodalLltRef::new(s, &self.l_values).l_solve_with_conj(Conj::No, x, Par::Seq, stack);
+    }
+
+    /// Back substitution `Lᵀ y = x` in place (see [`l_solve_in_place`](Self::l_solve_in_place)).
+    pub(crate) fn lt_solve_in_place(&mut self, x: MatMut<'_, f64>) {
+        let SymbolicCholeskyRaw::Supernodal(s) = self.symbolic.raw() else {
+            panic!("CholeskySolver::lt_solve_in_place: not supernodal");
+        };
+        let stack = MemStack::new(&mut self.solve_mem);
+        SupernodalLltRef::new(s, &self.l_values).l_transpose_solve_with_conj(
+            Conj::No,
+            x,
+            Par::Seq,
+            stack,
+        );
+    }
+
+    /// `max_k ℓ_kk²` of the last factorization.
+    pub(crate) fn largest_pivot(&self) -> f64 {
+        self.largest_pivot
+    }
+
+    /// Makes the solve scratch hold `columns` right-hand sides at once.
+    pub(crate) fn reserve_columns(&mut self, columns: usize) {
+        let req = self
+            .symbolic
+            .solve_in_place_scratch::<f64>(columns, Par::Seq);
+        if self.solve_mem.len() < req.unaligned_bytes_required() {
+            self.solve_mem = MemBuffer::new(req);
+        }
+    }
+
+    /// The trailing `m × m` block of `L` (its last `m` rows and columns, lower triangular),
+    /// written column-major into `out`.
+    ///
+    /// # Panics
+    /// Unless the analysis was [`FillOrdering::IdentitySupernodal`].
+    pub(crate) fn trailing_factor(&self, m: usize, out: &mut [f64]) {
+        let SymbolicCholeskyRaw::Supernodal(s) = self.symbolic.raw() else {
+            panic!("CholeskySolver::trailing_factor: not supernodal");
+        };
+        assert_eq!(out.len(), m * m, "trailing_factor: wrong output size");
+        let first = self.n - m;
+        out.fill(0.0);
+        let l = SupernodalLltRef::new(s, &self.l_values);
+        for sn in 0..s.n_supernodes() {
+            let node = l.supernode(sn);
+            let (start, val) = (node.start(), node.val());
+            let cols = val.ncols();
+            if start + cols <= first {
+                continue;
+            }
+            for jj in first.saturating_sub(start)..cols {
+                let j = start + jj - first;
+                for ii in jj..cols {
+                    out[j * m + start + ii - first] = val[(ii, jj)];
+                }
+                for (idx, &row) in node.pattern().iter().enumerate() {
+                    out[j * m + row - first] = val[(cols + idx, jj)];
+                }
+            }
+        }
     }
 }

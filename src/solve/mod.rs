@@ -52,10 +52,12 @@
 pub mod block_triangular;
 pub mod cholesky;
 pub(crate) mod dense;
+pub mod dissection;
 pub mod ldlt;
 pub mod lu;
 mod options;
 mod solver;
+pub mod split_cholesky;
 pub mod triangular;
 pub(crate) mod tridiagonal;
 
@@ -65,10 +67,12 @@ use std::fmt;
 
 pub use block_triangular::BlockTriangularSolver;
 pub use cholesky::CholeskySolver;
+pub use dissection::Dissection;
 pub use ldlt::{LdltSolver, Ordering};
 pub use lu::LuSolver;
 pub use options::SolverOptions;
-pub use solver::Solver;
+pub use solver::{Solver, StructureHints};
+pub use split_cholesky::SplitCholesky;
 pub use triangular::TriangularSolver;
 
 /// A factorization of square matrices of one analyzed pattern: refilled by

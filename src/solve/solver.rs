@@ -2,8 +2,10 @@
 
 use super::block_triangular::BlockTriangularSolver;
 use super::cholesky::CholeskySolver;
+use super::dissection::Dissection;
 use super::ldlt::LdltSolver;
 use super::lu::LuSolver;
+use super::split_cholesky::{SplitCholesky, SPLIT_THRESHOLD};
 use super::triangular::TriangularSolver;
 use super::tridiagonal::{is_tridiagonal_pattern, TridiagonalLdlt};
 use super::{Factorization, SolverKind, SolverOptions};
@@ -47,6 +49,7 @@ enum Backend {
     Triangular(Box<TriangularSolver>),
     Lu(Box<LuSolver>),
     Cholesky(Box<CholeskySolver>),
+    SplitCholesky(Box<SplitCholesky>),
     BlockTriangular(Box<BlockTriangularSolver>),
 }
 
@@ -58,6 +61,7 @@ impl Backend {
             Backend::Triangular(s) => &mut **s,
             Backend::Lu(s) => &mut **s,
             Backend::Cholesky(s) => &mut **s,
+            Backend::SplitCholesky(s) => &mut **s,
             Backend::BlockTriangular(s) => &mut **s,
         }
     }
@@ -69,6 +73,7 @@ impl Backend {
             Backend::Triangular(s) => &**s,
             Backend::Lu(s) => &**s,
             Backend::Cholesky(s) => &**s,
+            Backend::SplitCholesky(s) => &**s,
             Backend::BlockTriangular(s) => &**s,
         }
     }
@@ -78,7 +83,10 @@ impl Backend {
     fn is_symmetric(&self) -> bool {
         matches!(
             self,
-            Backend::Ldlt(_) | Backend::Banded(_) | Backend::Cholesky(_)
+            Backend::Ldlt(_)
+                | Backend::Banded(_)
+                | Backend::Cholesky(_)
+                | Backend::SplitCholesky(_)
         )
     }
 }
@@ -93,6 +101,21 @@ fn not_applicable(solver: &str, e: Error) -> Error {
 fn triangular_for(pattern: &CsStructure) -> Result<Backend> {
     let dag = DagPattern::check(pattern.view())?;
     Ok(Backend::Triangular(Box::new(TriangularSolver::new(dag)?)))
+}
+
+/// What a problem knows of the structure of `∂f/∂u` beyond its pattern
+/// ([`crate::Jacobians::dfdu_blocks`], [`crate::Jacobians::dfdu_dissection`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StructureHints<'a> {
+    /// Block offsets `[0, n_1, …, n_u]`.
+    pub blocks: Option<&'a [usize]>,
+    /// A nested dissection of the unknowns.
+    pub dissection: Option<&'a Dissection>,
+}
+
+/// Whether a dissection has two non-empty parts and a separator.
+fn splits(d: &Dissection) -> bool {
+    !(d.first().is_empty() || d.second().is_empty() || d.separator().is_empty())
 }
 
 impl Solver {
@@ -119,6 +142,31 @@ impl Solver {
         options: impl Into<SolverOptions>,
         blocks: Option<&[usize]>,
     ) -> Result<Self> {
+        Self::analyze_with(
+            pattern,
+            options,
+            StructureHints {
+                blocks,
+                dissection: None,
+            },
+        )
+    }
+
+    /// As [`analyze`](Self::analyze), with what the problem knows of the structure of
+    /// `∂f/∂u` ([`StructureHints`]): block offsets for [`SolverKind::BlockTriangular`], and a
+    /// nested dissection that Cholesky uses as its ordering — and, from
+    /// [`SPLIT_THRESHOLD`] unknowns, to factorize and solve its two parts on two threads
+    /// ([`SplitCholesky`]).
+    ///
+    /// # Errors
+    /// As [`analyze_blocks`](Self::analyze_blocks); a dissection that does not fit the
+    /// pattern makes Cholesky not applicable.
+    pub fn analyze_with(
+        pattern: &CsStructure,
+        options: impl Into<SolverOptions>,
+        hints: StructureHints<'_>,
+    ) -> Result<Self> {
+        let StructureHints { blocks, dissection } = hints;
         let options = options.into();
         options.check()?;
         let kind = options.kind;
@@ -131,7 +179,14 @@ impl Solver {
             LdltSolver::analyze(pattern, options.ordering).map(|s| Backend::Ldlt(Box::new(s)))
         };
         let lu = || LuSolver::analyze(pattern).map(|s| Backend::Lu(Box::new(s)));
-        let cholesky = || CholeskySolver::analyze(pattern).map(|s| Backend::Cholesky(Box::new(s)));
+        let cholesky = || match dissection {
+            Some(d) if pattern.rows() >= SPLIT_THRESHOLD && splits(d) => {
+                SplitCholesky::analyze(pattern, d).map(|s| Backend::SplitCholesky(Box::new(s)))
+            }
+            Some(d) => CholeskySolver::analyze_with_order(pattern, d.order())
+                .map(|s| Backend::Cholesky(Box::new(s))),
+            None => CholeskySolver::analyze(pattern).map(|s| Backend::Cholesky(Box::new(s))),
+        };
         let block_triangular = || match blocks {
             None => Err(Error::invalid(
                 "block offsets",
@@ -204,6 +259,7 @@ impl Solver {
             Backend::Triangular(_) => "triangular",
             Backend::Lu(_) => "faer-lu",
             Backend::Cholesky(_) => "faer-cholesky",
+            Backend::SplitCholesky(_) => "faer-cholesky-split",
             Backend::BlockTriangular(_) => "block-triangular",
         }
     }
@@ -239,14 +295,13 @@ impl Factorization for Solver {
             {
                 // chosen from a symmetric pattern, but the values are not symmetric, or LDLᵀ
                 // (which does not pivot) met a small pivot: LU, which pivots, instead
+                let from = match self.backend {
+                    Backend::Cholesky(_) | Backend::SplitCholesky(_) => "Cholesky",
+                    _ => "LDLᵀ",
+                };
                 let lu = LuSolver::analyze(&crate::sparse::pattern_of(a))?;
                 self.backend = Backend::Lu(Box::new(lu));
                 self.backend.get().set_pivot_tolerance(self.pivot_tolerance);
-                let from = if matches!(self.backend, Backend::Cholesky(_)) {
-                    "Cholesky"
-                } else {
-                    "LDLᵀ"
-                };
                 self.fallback = Some(format!("{from} gave up ({e}); switched to LU"));
                 self.factor(a, what)
             }

@@ -27,6 +27,7 @@
 pub mod filter;
 pub mod mesh;
 pub mod optimizer;
+pub mod ordering;
 #[cfg(feature = "plot")]
 pub mod picture;
 
@@ -362,6 +363,11 @@ impl Jacobians for MbbBeam {
 
     fn dfdu_depends_on_u(&self) -> bool {
         false
+    }
+
+    /// The nested dissection of the node grid ([`ordering`]).
+    fn dfdu_dissection(&self) -> Option<crate::solve::Dissection> {
+        ordering::nested_dissection(self.nelx, self.nely, &self.free_index)
     }
 }
 
