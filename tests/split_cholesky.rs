@@ -120,6 +120,52 @@ fn a_singular_matrix_is_a_typed_error_with_its_index() {
 }
 
 #[test]
+fn a_value_not_finite_or_not_symmetric_is_named_like_the_sequential_check() {
+    // one bad entry in the first part, the second part, the separator: the parts check their
+    // own entries on their threads, and the error names the entry as one whole-matrix check
+    let beam = MbbBeam::new(150, 50, 3.0).unwrap();
+    let good = stiffness(&beam, 5);
+    let pattern = beam.dfdu_pattern();
+    let d = beam.dfdu_dissection().unwrap();
+    let mut split = SplitCholesky::analyze(&pattern, &d).unwrap();
+    let (indptr, indices) = (
+        good.indptr().to_proper().into_owned(),
+        good.indices().to_vec(),
+    );
+    let off_diagonal_in = |c: usize| {
+        (indptr[c]..indptr[c + 1])
+            .find(|&s| indices[s] != c)
+            .unwrap()
+    };
+    for c in [
+        d.order()[d.first().start + 7],
+        d.order()[d.second().end - 3],
+        d.order()[d.separator().start + 1],
+    ] {
+        let slot = off_diagonal_in(c);
+        let r = indices[slot];
+        for bad in [f64::NAN, f64::INFINITY, 1.5] {
+            let mut k = good.clone();
+            k.data_mut()[slot] += bad;
+            match (split.factor(&k, "K"), bad.is_finite()) {
+                (Err(Error::NonFiniteEntry { row, col, .. }), false)
+                | (Err(Error::NotSymmetric { row, col, .. }), true) => {
+                    assert!(
+                        (row, col) == (r, c) || (row, col) == (c, r),
+                        "({row}, {col}) for ({r}, {c})"
+                    )
+                }
+                (other, _) => panic!("{bad} at ({r}, {c}): got {other:?}"),
+            }
+            let mut x = vec![1.0; pattern.rows()];
+            assert!(split.solve_in_place(&mut x).is_err());
+        }
+        // and the good matrix factorizes again afterwards
+        split.factor(&good, "K").unwrap();
+    }
+}
+
+#[test]
 fn a_dissection_that_does_not_fit_is_refused() {
     let beam = MbbBeam::new(150, 50, 3.0).unwrap();
     let pattern = beam.dfdu_pattern();

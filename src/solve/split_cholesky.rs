@@ -64,6 +64,10 @@ struct Part {
     matrix: CsMat<f64>,
     /// The slot in `K`'s values of each stored entry of `M_X`.
     gather: Vec<usize>,
+    /// `(slot of (i, j), slot of (j, i))` in `M_X`'s values for each stored entry below the
+    /// diagonal: the symmetry check. Every entry of `K` lies in `M_A` or `M_B` (none joins
+    /// `A` and `B`), so the parts' checks together cover `K`.
+    mirrors: Vec<(u32, u32)>,
     solver: CholeskySolver,
     /// `T_X`, the trailing `|S| × |S|` block of `M_X`'s factor (column-major, lower).
     trailing: Vec<f64>,
@@ -177,6 +181,7 @@ impl SplitCholesky {
             }
             let nnz = rows.len();
             let matrix = CsMat::new_csc((m, m), ptr, rows, vec![0.0; nnz]);
+            let mirrors = lower_mirrors(&matrix)?;
             let mut solver = CholeskySolver::analyze_ordered(
                 &crate::sparse::pattern_of(&matrix),
                 FillOrdering::IdentitySupernodal,
@@ -186,6 +191,7 @@ impl SplitCholesky {
                 unknowns,
                 matrix,
                 gather,
+                mirrors,
                 solver,
                 trailing: vec![0.0; ns * ns],
                 work: vec![0.0; m * COLUMNS],
@@ -234,13 +240,49 @@ impl SplitCholesky {
     }
 }
 
+/// `(slot of (i, j), slot of (j, i))` for every stored entry `i > j` of `m`, whose pattern is
+/// symmetric with sorted columns.
+fn lower_mirrors(m: &CsMat<f64>) -> Result<Vec<(u32, u32)>> {
+    let (indptr, indices, _) = m.view().into_raw_storage();
+    let too_many = || Error::invalid("Cholesky matrix", "more than 2³² stored entries in a part");
+    u32::try_from(indices.len()).map_err(|_| too_many())?;
+    let mut upper = indptr[..m.cols()].to_vec();
+    let mut mirrors = Vec::with_capacity(indices.len() / 2);
+    for j in 0..m.cols() {
+        for k in indptr[j]..indptr[j + 1] {
+            let i = indices[k];
+            if i > j {
+                // entries (j, i) of column i are met in increasing j: the cursor finds them
+                while indices[upper[i]] < j {
+                    upper[i] += 1;
+                }
+                debug_assert_eq!(indices[upper[i]], j);
+                mirrors.push((k as u32, upper[i] as u32));
+            }
+        }
+    }
+    Ok(mirrors)
+}
+
 impl Part {
-    /// Gathers `M_X` from `K`'s values, factorizes it and extracts `T_X`.
-    fn factor(&mut self, values: &[f64], ns: usize, tol: f64, what: &str) -> Result<()> {
+    /// Gathers `M_X` from `K`'s values; `false` when one is not finite or differs from its
+    /// mirror.
+    fn gather(&mut self, values: &[f64]) -> bool {
         let data = self.matrix.data_mut();
+        let mut finite = true;
         for (d, &s) in data.iter_mut().zip(&self.gather) {
             *d = values[s];
+            finite &= d.is_finite();
         }
+        finite
+            && self
+                .mirrors
+                .iter()
+                .all(|&(k, m)| data[k as usize] == data[m as usize])
+    }
+
+    /// Factorizes the gathered `M_X` and extracts `T_X`.
+    fn factor(&mut self, ns: usize, tol: f64, what: &str) -> Result<()> {
         self.solver.set_pivot_tolerance(tol);
         self.solver
             .factor_checked(&self.matrix, what)
@@ -344,17 +386,22 @@ impl Factorization for SplitCholesky {
             "SplitCholesky::factor: matrix of another pattern"
         );
         self.valid = false;
-        crate::sparse::finite_max_abs(what, a)?;
-        super::check_values_symmetric(a, &mut self.cursor, what)?;
         let ns = self.separator.len();
         let tol = self.pivot_tolerance;
         let values = a.data();
         let [pa, pb] = &mut self.parts;
         let (ra, rb) = crate::parallel::join_if(
             true,
-            || pa.factor(values, ns, tol, what),
-            || pb.factor(values, ns, tol, what),
+            || pa.gather(values).then(|| pa.factor(ns, tol, what)),
+            || pb.gather(values).then(|| pb.factor(ns, tol, what)),
         );
+        let (Some(ra), Some(rb)) = (ra, rb) else {
+            // a part saw a value that is not finite or not symmetric: the whole-matrix checks
+            // name the first in column order
+            crate::sparse::finite_max_abs(what, a)?;
+            super::check_values_symmetric(a, &mut self.cursor, what)?;
+            unreachable!("SplitCholesky: a part's value check disagrees with the matrix's");
+        };
         ra?;
         rb?;
         // S = T_A T_Aᵀ + T_B T_Bᵀ − K_SS (lower triangle)
