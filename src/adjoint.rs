@@ -92,6 +92,11 @@ pub struct AdjointWorkspace {
     /// The `u` of the last factorization in the state solve (for problems whose `∂f/∂u`
     /// depends on `u`: a factorization at the final `u` is reused by the adjoint solve).
     factored_u: Vec<f64>,
+    /// `[b, −(∂L/∂u)ᵀ]`, solved in place into `[u, λ]`: the fused state and adjoint solve
+    /// (`2 n_u` numbers; empty unless the problem's hints and the solver allow it).
+    fused: Vec<f64>,
+    /// The last evaluation's `λ` came from the fused solve.
+    lambda_fused: bool,
 }
 
 impl AdjointWorkspace {
@@ -140,7 +145,6 @@ impl AdjointWorkspace {
             dfdu: zeros_from(dfdu_pattern, "df/du pattern")?,
             dfdtheta_runs: ColumnRuns::new(&dfdtheta),
             dfdtheta,
-            solver,
             u: vec![0.0; n_u],
             lambda: vec![0.0; n_u],
             dl_du: vec![0.0; n_u],
@@ -156,6 +160,13 @@ impl AdjointWorkspace {
             } else {
                 Vec::new()
             },
+            fused: if fusable(problem) && solver.is_symmetric() {
+                vec![0.0; 2 * n_u]
+            } else {
+                Vec::new()
+            },
+            solver,
+            lambda_fused: false,
         })
     }
 
@@ -174,7 +185,10 @@ impl AdjointWorkspace {
     ///
     /// # Complexity
     /// One state solve, at most two factorizations (one when `∂f/∂u` does not depend on `u`),
-    /// one adjoint solve and `O(nnz(∂f/∂θ))` for the gradient. No allocation.
+    /// one adjoint solve and `O(nnz(∂f/∂θ))` for the gradient. No allocation. When neither
+    /// `∂f/∂u` nor `∂L/∂u` depends on `u` and the solver is symmetric, the adjoint system is
+    /// solved with the state's first solve, both right-hand sides in one pass over the factor
+    /// ([`adjoint_was_fused`](Self::adjoint_was_fused)).
     #[track_caller]
     pub fn evaluate<P: AdjointProblem + ?Sized>(
         &mut self,
@@ -199,6 +213,7 @@ impl AdjointWorkspace {
         let start = Instant::now();
         self.timings = Timings::default();
         self.objective = f64::NAN;
+        self.lambda_fused = false;
         check_vector("theta", theta, self.n_params)?;
 
         // 1. state (a failed evaluation leaves no state to warm-start from)
@@ -216,12 +231,16 @@ impl AdjointWorkspace {
             warm,
             iterations: None,
             factored_u: depends_on_u.then_some(&mut self.factored_u[..]),
+            fused: &mut self.fused,
+            guess: &mut self.lambda,
+            fused_lambda: false,
         };
         let t = Instant::now();
         problem.solve_state(theta, &mut factorizer, &mut self.u)?;
         let state_total = t.elapsed();
         let (factored, mut assemble, mut factor) =
             (factorizer.factored, factorizer.assemble, factorizer.factor);
+        let mut fused_lambda = factorizer.fused_lambda;
         self.state_iterations = factorizer.iterations;
         self.timings.state_solve = state_total.saturating_sub(assemble + factor);
         check_finite("u", &self.u)?;
@@ -235,6 +254,7 @@ impl AdjointWorkspace {
                 .zip(&self.u)
                 .any(|(a, b)| a.to_bits() != b.to_bits());
         if !factored || stale {
+            fused_lambda = false;
             let t = Instant::now();
             problem.fill_dfdu(&self.u, theta, self.dfdu.data_mut())?;
             assemble += t.elapsed();
@@ -251,6 +271,7 @@ impl AdjointWorkspace {
         let dfdtheta = self.dfdtheta.data_mut();
         let (dl_du, dl_dtheta, lambda) = (&mut self.dl_du, &mut self.dl_dtheta, &mut self.lambda);
         let (dl_dtheta_zero, solver) = (&mut self.dl_dtheta_zero, &mut self.solver);
+        let fused = &self.fused[..];
         let (filled, adjoint) = join_if(
             parallel,
             || {
@@ -259,7 +280,7 @@ impl AdjointWorkspace {
                     .fill_dfdtheta(u, theta, dfdtheta)
                     .map(|()| t.elapsed())
             },
-            || -> Result<(f64, Duration, Duration)> {
+            || -> Result<(f64, Duration, Duration, bool)> {
                 let t = Instant::now();
                 let objective = problem.objective_with_partial_u(u, theta, dl_du)?;
                 check_scalar("objective L", objective)?;
@@ -278,13 +299,22 @@ impl AdjointWorkspace {
                 }
                 let partials = t.elapsed();
                 let t = Instant::now();
-                solver.solve_transpose_scaled_into(dl_du, -1.0, lambda)?;
+                // the fused solve's λ stands when its ∂L/∂u (at u = 0, left in λ) is this one
+                let same =
+                    |a: &[f64], b: &[f64]| a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits());
+                let use_fused = fused_lambda && same(dl_du, lambda);
+                if use_fused {
+                    lambda.copy_from_slice(&fused[dl_du.len()..]);
+                } else {
+                    solver.solve_transpose_scaled_into(dl_du, -1.0, lambda)?;
+                }
                 check_finite("adjoint lambda", lambda)?;
-                Ok((objective, partials, t.elapsed()))
+                Ok((objective, partials, t.elapsed(), use_fused))
             },
         );
         let fill_time = filled?;
-        let (objective, partials, adjoint_time) = adjoint?;
+        let (objective, partials, adjoint_time, lambda_fused) = adjoint?;
+        self.lambda_fused = lambda_fused;
         self.timings.assemble = assemble + fill_time + partials;
         self.timings.adjoint_solve = adjoint_time;
 
@@ -354,6 +384,13 @@ impl AdjointWorkspace {
     pub fn dfdtheta(&self) -> &CsMat<f64> {
         &self.dfdtheta
     }
+    /// Whether the last evaluation's `λ` came from the fused solve `∂f/∂u [u λ] = [b
+    /// −(∂L/∂u)ᵀ]` (one pass over the factor for both; see
+    /// [`Objective::objective_partial_u_depends_on_u`](crate::problem::Objective::objective_partial_u_depends_on_u))
+    /// rather than from an adjoint solve of its own.
+    pub fn adjoint_was_fused(&self) -> bool {
+        self.lambda_fused
+    }
     /// The solver in use (`solver().name()` says which).
     pub fn solver(&self) -> &Solver {
         &self.solver
@@ -395,11 +432,63 @@ struct Factorizer<'a, P: ?Sized> {
     warm: bool,
     iterations: Option<usize>,
     factored_u: Option<&'a mut [f64]>,
+    /// The workspace's `fused` (empty when the problem's hints do not allow fusing).
+    fused: &'a mut [f64],
+    /// Receives `(∂L/∂u)ᵀ` at `u = 0` for the fused solve (the workspace's `λ`).
+    guess: &'a mut [f64],
+    /// `fused[n_u..]` holds `λ` for the current factorization.
+    fused_lambda: bool,
+}
+
+/// Whether the problem's hints allow the fused state and adjoint solve: `∂f/∂u` and `∂L/∂u`
+/// both independent of `u`.
+fn fusable<P: AdjointProblem + ?Sized>(problem: &P) -> bool {
+    !problem.dfdu_depends_on_u() && !problem.objective_partial_u_depends_on_u()
+}
+
+impl<P: AdjointProblem + ?Sized> Factorizer<'_, P> {
+    /// The first solve after a factorization, when allowed: `∂f/∂u [x λ] = [rhs −(∂L/∂u)ᵀ]`
+    /// in one pass over the factor (`∂f/∂u` symmetric, so `λ` solves the adjoint system),
+    /// `x` left in `fused[..n_u]`. `false` (nothing done) when not allowed, or when `∂L/∂u`
+    /// cannot be taken at `u = 0`: the adjoint is then solved alone.
+    fn solve_fused(&mut self, rhs: &[f64]) -> Result<bool> {
+        if self.fused.is_empty() || self.fused_lambda || !self.solver.is_symmetric() {
+            return Ok(false);
+        }
+        let (b, c) = self.fused.split_at_mut(rhs.len());
+        b.fill(0.0);
+        let taken = self
+            .problem
+            .objective_with_partial_u(b, self.theta, self.guess)
+            .is_ok();
+        if !taken || self.guess.iter().any(|g| !g.is_finite()) {
+            return Ok(false);
+        }
+        b.copy_from_slice(rhs);
+        for (ci, &g) in c.iter_mut().zip(self.guess.iter()) {
+            *ci = -g;
+        }
+        self.solver.solve_columns_in_place(self.fused)?;
+        self.fused_lambda = true;
+        Ok(true)
+    }
+
+    fn check_factored(&self, what: &str) -> Result<()> {
+        if self.factored {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "state solve",
+                format!("{what} called before factor_at"),
+            ))
+        }
+    }
 }
 
 impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
     fn factor_at(&mut self, u: &[f64]) -> Result<()> {
         self.factored = false;
+        self.fused_lambda = false;
         let t = Instant::now();
         self.problem
             .fill_dfdu(u, self.theta, self.dfdu.data_mut())?;
@@ -427,21 +516,19 @@ impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
     }
 
     fn solve_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
-        if !self.factored {
-            return Err(Error::invalid(
-                "state solve",
-                "solve_in_place called before factor_at",
-            ));
+        self.check_factored("solve_in_place")?;
+        if self.solve_fused(rhs)? {
+            rhs.copy_from_slice(&self.fused[..rhs.len()]);
+            return Ok(());
         }
         self.solver.solve_in_place(rhs)
     }
 
     fn solve_into(&mut self, rhs: &[f64], x: &mut [f64]) -> Result<()> {
-        if !self.factored {
-            return Err(Error::invalid(
-                "state solve",
-                "solve_into called before factor_at",
-            ));
+        self.check_factored("solve_into")?;
+        if self.solve_fused(rhs)? {
+            x.copy_from_slice(&self.fused[..rhs.len()]);
+            return Ok(());
         }
         self.solver.solve_scaled_into(rhs, 1.0, x)
     }

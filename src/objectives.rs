@@ -52,6 +52,12 @@ pub trait Functional {
     /// Writes `(∂L/∂θ)ᵀ` and returns [`Partial::Written`], or returns [`Partial::Zero`]
     /// without writing when it vanishes.
     fn partial_theta(&self, u: &[f64], theta: &[f64], out: &mut [f64]) -> Partial;
+
+    /// Whether `∂L/∂u` depends on `u` (`true` by default; see
+    /// [`Objective::objective_partial_u_depends_on_u`](crate::problem::Objective::objective_partial_u_depends_on_u)).
+    fn partial_u_depends_on_u(&self) -> bool {
+        true
+    }
 }
 
 /// A linear functional `L = cᵀu` (the compliance `Fᵀu` of topology optimization).
@@ -92,6 +98,11 @@ impl Functional for LinearFunctional {
     /// `∂L/∂θ = 0`.
     fn partial_theta(&self, _u: &[f64], _theta: &[f64], _out: &mut [f64]) -> Partial {
         Partial::Zero
+    }
+
+    /// `c` is constant.
+    fn partial_u_depends_on_u(&self) -> bool {
+        false
     }
 }
 
@@ -259,6 +270,10 @@ macro_rules! objective_via_functional {
                     theta,
                     dl_dtheta,
                 ))
+            }
+
+            fn objective_partial_u_depends_on_u(&self) -> bool {
+                $crate::objectives::Functional::partial_u_depends_on_u(self.$get())
             }
         }
     };

@@ -89,6 +89,16 @@ pub trait Objective: Problem {
         theta: &[f64],
         dl_dtheta: &mut [f64],
     ) -> Result<Partial>;
+
+    /// Whether `∂L/∂u` depends on `u` (`true` by default). When it does not (`L = cᵀu`, the
+    /// compliance), `∂f/∂u` does not depend on `u` either and the solver is symmetric, the
+    /// engine solves the state and the adjoint system together, `∂f/∂u [u λ] = [b −(∂L/∂u)ᵀ]`,
+    /// in one pass over the factor. The engine checks the claim: `∂L/∂u` is taken at `u = 0`
+    /// for the fused solve and again at the state, and the adjoint is solved alone when they
+    /// differ.
+    fn objective_partial_u_depends_on_u(&self) -> bool {
+        true
+    }
 }
 
 /// What [`Objective::objective_partial_theta`] did.

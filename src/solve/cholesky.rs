@@ -52,6 +52,8 @@ pub struct CholeskySolver {
     largest_pivot: f64,
     factor_mem: MemBuffer,
     solve_mem: MemBuffer,
+    /// The right-hand sides `solve_mem` holds scratch for.
+    columns: usize,
     valid: bool,
 }
 
@@ -78,7 +80,8 @@ impl Clone for CholeskySolver {
             pivot_tolerance: self.pivot_tolerance,
             largest_pivot: self.largest_pivot,
             factor_mem: touched(factor_req(&self.symbolic)),
-            solve_mem: MemBuffer::new(solve_req(&self.symbolic)),
+            solve_mem: MemBuffer::new(solve_req(&self.symbolic, self.columns)),
+            columns: self.columns,
             valid: self.valid,
         }
     }
@@ -97,8 +100,8 @@ fn factor_req(s: &SymbolicCholesky<usize>) -> faer::dyn_stack::StackReq {
     s.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default())
 }
 
-fn solve_req(s: &SymbolicCholesky<usize>) -> faer::dyn_stack::StackReq {
-    s.solve_in_place_scratch::<f64>(1, Par::Seq)
+fn solve_req(s: &SymbolicCholesky<usize>, columns: usize) -> faer::dyn_stack::StackReq {
+    s.solve_in_place_scratch::<f64>(columns, Par::Seq)
 }
 
 impl CholeskySolver {
@@ -163,7 +166,8 @@ impl CholeskySolver {
             n: rows,
             nnz: pattern.nnz(),
             factor_mem: touched(factor_req(&symbolic)),
-            solve_mem: MemBuffer::new(solve_req(&symbolic)),
+            solve_mem: MemBuffer::new(solve_req(&symbolic, 1)),
+            columns: 1,
             symbolic: Arc::new(symbolic),
             l_values,
             cursor,
@@ -265,13 +269,30 @@ impl Factorization for CholeskySolver {
             self.n,
             "CholeskySolver: wrong right-hand side length"
         );
+        self.solve_columns_in_place(rhs)
+    }
+
+    /// Solves `A X = B` in place, all columns in one pass over the factor (the scratch for
+    /// `k` columns is allocated once, at the first such call).
+    ///
+    /// # Errors
+    /// As [`solve_in_place`](Self::solve_in_place).
+    fn solve_columns_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
+        assert!(
+            !rhs.is_empty() && rhs.len().is_multiple_of(self.n),
+            "CholeskySolver: right-hand sides of another length"
+        );
         if !self.valid {
             return Err(Error::invalid(
                 "Cholesky solve",
                 "no successful factorization to solve with",
             ));
         }
-        let x = MatMut::from_column_major_slice_mut(rhs, self.n, 1);
+        let k = rhs.len() / self.n;
+        if k > self.columns {
+            self.reserve_columns(k);
+        }
+        let x = MatMut::from_column_major_slice_mut(rhs, self.n, k);
         let stack = MemStack::new(&mut self.solve_mem);
         LltRef::new(&self.symbolic, &self.l_values).solve_in_place_with_conj(
             Conj::No,
@@ -283,7 +304,7 @@ impl Factorization for CholeskySolver {
             None => Ok(()),
             Some(index) => Err(Error::NumericallySingular {
                 what: "df/du".into(),
-                index,
+                index: index % self.n,
             }),
         }
     }
@@ -381,6 +402,7 @@ impl CholeskySolver {
 
     /// Makes the solve scratch hold `columns` right-hand sides at once.
     pub(crate) fn reserve_columns(&mut self, columns: usize) {
+        self.columns = self.columns.max(columns);
         let req = self
             .symbolic
             .solve_in_place_scratch::<f64>(columns, Par::Seq);

@@ -137,6 +137,27 @@ pub trait Factorization {
     /// As [`solve_in_place`](Self::solve_in_place).
     fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()>;
 
+    /// Solves `A X = B` in place for the columns of `b`: column-major, `n` rows, `k =
+    /// b.len() / n` columns. The supernodal Cholesky solvers read their factor once for all
+    /// the columns (reading it is most of a solve's cost); the default solves them one after
+    /// the other.
+    ///
+    /// # Errors
+    /// As [`solve_in_place`](Self::solve_in_place) (the index named is a row).
+    ///
+    /// # Panics
+    /// When `b` is empty or its length not a multiple of `n` (a programming error).
+    fn solve_columns_in_place(&mut self, b: &mut [f64]) -> Result<()> {
+        let n = self.dim();
+        assert!(
+            !b.is_empty() && b.len().is_multiple_of(n),
+            "solve_columns_in_place: {} values are not columns of length {n}",
+            b.len()
+        );
+        b.chunks_exact_mut(n)
+            .try_for_each(|column| self.solve_in_place(column))
+    }
+
     /// `x = A⁻¹ (α r)`, leaving `r` untouched.
     ///
     /// # Errors

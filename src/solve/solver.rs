@@ -243,6 +243,12 @@ impl Solver {
         Ok(solver)
     }
 
+    /// Whether the solver needs symmetric values (LDLᵀ, Cholesky; not after a fallback to
+    /// LU): after a successful factorization `Aᵀ = A`, and a transposed solve is a solve.
+    pub(crate) fn is_symmetric(&self) -> bool {
+        self.backend.is_symmetric()
+    }
+
     /// The solver's name as reported in outputs: `"ldlt"`, `"cholesky"`, `"triangular"`,
     /// `"block-triangular"` or `"lu"` (the
     /// same as [`Factorization::name`], without the trait in scope).
@@ -320,6 +326,10 @@ impl Factorization for Solver {
 
     fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()> {
         self.backend.get().solve_transpose_in_place(rhs)
+    }
+
+    fn solve_columns_in_place(&mut self, b: &mut [f64]) -> Result<()> {
+        self.backend.get().solve_columns_in_place(b)
     }
 
     fn solve_scaled_into(&mut self, r: &[f64], alpha: f64, x: &mut [f64]) -> Result<()> {

@@ -52,8 +52,9 @@ use sprs::{CsMat, CsStructure};
 /// separator's dense block).
 pub const SPLIT_THRESHOLD: usize = 1 << 13;
 
-/// Right-hand sides solved in one pass.
-const COLUMNS: usize = 1;
+/// Right-hand sides solved in one pass (the engine's state and adjoint solves, fused): each
+/// pass reads the factor once, and reading it is most of a solve's cost.
+const COLUMNS: usize = 2;
 
 /// One part `X` of the dissection with the separator: `M_X = K[X∪S, X∪S]` and its factor.
 #[derive(Debug, Clone)]
@@ -71,8 +72,10 @@ struct Part {
     solver: CholeskySolver,
     /// `T_X`, the trailing `|S| × |S|` block of `M_X`'s factor (column-major, lower).
     trailing: Vec<f64>,
-    /// A right-hand side in `M_X`'s order.
+    /// Up to [`COLUMNS`] right-hand sides in `M_X`'s order (column-major, `|X∪S|` rows).
     work: Vec<f64>,
+    /// `T_X z_X` of each right-hand side (column-major, `|S|` rows).
+    tz: Vec<f64>,
 }
 
 /// Cholesky `K = L Lᵀ` of a symmetric positive definite matrix split by a [`Dissection`],
@@ -195,6 +198,7 @@ impl SplitCholesky {
                 solver,
                 trailing: vec![0.0; ns * ns],
                 work: vec![0.0; m * COLUMNS],
+                tz: vec![0.0; ns * COLUMNS],
             })
         };
         let (a, b) = crate::parallel::join_if(true, || part(0), || part(1));
@@ -304,20 +308,28 @@ impl Part {
         Ok(())
     }
 
-    /// Forward substitution on `[b_X; 0]`; returns nothing, leaves `T_X z_X` in `tz`.
-    fn forward(&mut self, rhs: &[f64], ns: usize, tz: &mut [f64]) {
+    /// Forward substitution on `[b_X; 0]` for the `k` columns of `rhs` (each of length `n`):
+    /// leaves `T_X z_X` in `tz`.
+    fn forward(&mut self, rhs: &[f64], k: usize, ns: usize) {
         let m = self.unknowns.len();
         let nx = m - ns;
-        for (w, &i) in self.work.iter_mut().zip(&self.unknowns[..nx]) {
-            *w = rhs[i];
+        let n = rhs.len() / k;
+        for (w, b) in self.work.chunks_exact_mut(m).zip(rhs.chunks_exact(n)) {
+            for (wi, &i) in w.iter_mut().zip(&self.unknowns[..nx]) {
+                *wi = b[i];
+            }
+            w[nx..].fill(0.0);
         }
-        self.work[nx..].fill(0.0);
         self.solver
-            .l_solve_in_place(MatMut::from_column_major_slice_mut(&mut self.work, m, 1));
+            .l_solve_in_place(MatMut::from_column_major_slice_mut(
+                &mut self.work[..m * k],
+                m,
+                k,
+            ));
         let t = MatRef::from_column_major_slice(&self.trailing, ns, ns);
-        let z = MatRef::from_column_major_slice(&self.work[nx..], ns, 1);
+        let z = MatRef::from_column_major_slice_with_stride(&self.work[nx..m * k], ns, k, m);
         matmul(
-            MatMut::from_column_major_slice_mut(tz, ns, 1),
+            MatMut::from_column_major_slice_mut(&mut self.tz[..ns * k], ns, k),
             BlockStructure::Rectangular,
             Accum::Replace,
             t,
@@ -329,24 +341,98 @@ impl Part {
         );
     }
 
-    /// Back substitution on `[y_X; T_Xᵀ x_S]`: `work[..|X|]` becomes `x_X`.
-    fn backward(&mut self, x_s: &[f64], ns: usize) {
+    /// Back substitution on `[y_X; T_Xᵀ x_S]` for `k` columns (`x_s`: `|S| × k`): the columns
+    /// of `work` begin with `x_X`.
+    fn backward(&mut self, x_s: &[f64], k: usize, ns: usize) {
         let m = self.unknowns.len();
         let nx = m - ns;
         let t = MatRef::from_column_major_slice(&self.trailing, ns, ns);
         matmul(
-            MatMut::from_column_major_slice_mut(&mut self.work[nx..], ns, 1),
+            MatMut::from_column_major_slice_with_stride_mut(&mut self.work[nx..m * k], ns, k, m),
             BlockStructure::Rectangular,
             Accum::Replace,
             t.transpose(),
             BlockStructure::TriangularUpper,
-            MatRef::from_column_major_slice(x_s, ns, 1),
+            MatRef::from_column_major_slice(x_s, ns, k),
             BlockStructure::Rectangular,
             1.0,
             Par::Seq,
         );
         self.solver
-            .lt_solve_in_place(MatMut::from_column_major_slice_mut(&mut self.work, m, 1));
+            .lt_solve_in_place(MatMut::from_column_major_slice_mut(
+                &mut self.work[..m * k],
+                m,
+                k,
+            ));
+    }
+}
+
+impl SplitCholesky {
+    /// Solves `K X = B` in place for `k ≤ COLUMNS` columns of `b` (column-major).
+    fn solve_block(&mut self, b: &mut [f64], k: usize) {
+        let n = self.n;
+        let ns = self.separator.len();
+        {
+            let [pa, pb] = &mut self.parts;
+            let rhs: &[f64] = b;
+            crate::parallel::join_if(true, || pa.forward(rhs, k, ns), || pb.forward(rhs, k, ns));
+        }
+        // x_S = S⁻¹ (b_S + T_A z_A + T_B z_B)
+        let [pa, pb] = &self.parts;
+        for c in 0..k {
+            let col = &b[c * n..(c + 1) * n];
+            let rhs_s = &mut self.rhs_s[c * ns..(c + 1) * ns];
+            let (ta, tb) = (&pa.tz[c * ns..], &pb.tz[c * ns..]);
+            for (j, (r, &i)) in rhs_s.iter_mut().zip(&self.separator).enumerate() {
+                *r = col[i] + ta[j] + tb[j];
+            }
+        }
+        let l = MatRef::from_column_major_slice(&self.schur, ns, ns);
+        let mut c = MatMut::from_column_major_slice_mut(&mut self.rhs_s[..ns * k], ns, k);
+        solve_lower_triangular_in_place(l, c.rb_mut(), Par::Seq);
+        solve_upper_triangular_in_place(l.transpose(), c.rb_mut(), Par::Seq);
+        {
+            let [pa, pb] = &mut self.parts;
+            let x_s: &[f64] = &self.rhs_s[..ns * k];
+            crate::parallel::join_if(true, || pa.backward(x_s, k, ns), || pb.backward(x_s, k, ns));
+        }
+        for (c, col) in b.chunks_exact_mut(n).enumerate() {
+            for p in &self.parts {
+                let m = p.unknowns.len();
+                let nx = m - ns;
+                for (&i, &v) in p.unknowns[..nx].iter().zip(&p.work[c * m..]) {
+                    col[i] = v;
+                }
+            }
+            for (&i, &v) in self.separator.iter().zip(&self.rhs_s[c * ns..]) {
+                col[i] = v;
+            }
+        }
+    }
+
+    fn check_solved(&self, b: &[f64]) -> Result<()> {
+        match b.iter().position(|v| !v.is_finite()) {
+            None => Ok(()),
+            Some(index) => Err(Error::NumericallySingular {
+                what: "df/du".into(),
+                index: index % self.n,
+            }),
+        }
+    }
+
+    fn check_ready(&self, len: usize) -> Result<()> {
+        assert!(
+            len > 0 && len.is_multiple_of(self.n),
+            "SplitCholesky: right-hand sides of another length"
+        );
+        if self.valid {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "Cholesky solve",
+                "no successful factorization to solve with",
+            ))
+        }
     }
 }
 
@@ -472,49 +558,20 @@ impl Factorization for SplitCholesky {
             self.n,
             "SplitCholesky: wrong right-hand side length"
         );
-        if !self.valid {
-            return Err(Error::invalid(
-                "Cholesky solve",
-                "no successful factorization to solve with",
-            ));
+        self.solve_columns_in_place(rhs)
+    }
+
+    /// Solves `K X = B` in place, two columns per pass over the factor.
+    ///
+    /// # Errors
+    /// As [`solve_in_place`](Self::solve_in_place).
+    fn solve_columns_in_place(&mut self, b: &mut [f64]) -> Result<()> {
+        self.check_ready(b.len())?;
+        for block in b.chunks_mut(COLUMNS * self.n) {
+            let k = block.len() / self.n;
+            self.solve_block(block, k);
         }
-        let ns = self.separator.len();
-        let mut tz = [vec![0.0; ns], vec![0.0; ns]];
-        {
-            let [pa, pb] = &mut self.parts;
-            let [ta, tb] = &mut tz;
-            let b: &[f64] = rhs;
-            crate::parallel::join_if(true, || pa.forward(b, ns, ta), || pb.forward(b, ns, tb));
-        }
-        // x_S = S⁻¹ (b_S + T_A z_A + T_B z_B)
-        for (k, (c, &i)) in self.rhs_s.iter_mut().zip(&self.separator).enumerate() {
-            *c = rhs[i] + tz[0][k] + tz[1][k];
-        }
-        let l = MatRef::from_column_major_slice(&self.schur, ns, ns);
-        let mut c = MatMut::from_column_major_slice_mut(&mut self.rhs_s, ns, 1);
-        solve_lower_triangular_in_place(l, c.rb_mut(), Par::Seq);
-        solve_upper_triangular_in_place(l.transpose(), c.rb_mut(), Par::Seq);
-        {
-            let [pa, pb] = &mut self.parts;
-            let x_s: &[f64] = &self.rhs_s;
-            crate::parallel::join_if(true, || pa.backward(x_s, ns), || pb.backward(x_s, ns));
-        }
-        for p in &self.parts {
-            let nx = p.unknowns.len() - ns;
-            for (&i, &v) in p.unknowns[..nx].iter().zip(&p.work) {
-                rhs[i] = v;
-            }
-        }
-        for (&i, &v) in self.separator.iter().zip(&self.rhs_s) {
-            rhs[i] = v;
-        }
-        match rhs.iter().position(|v| !v.is_finite()) {
-            None => Ok(()),
-            Some(index) => Err(Error::NumericallySingular {
-                what: "df/du".into(),
-                index,
-            }),
-        }
+        self.check_solved(b)
     }
 
     /// `Kᵀ = K`: the same solve.
