@@ -95,6 +95,9 @@ pub mod thresholds {
     /// Passes over at least this many `f64`s (4 MiB) are split across two threads (rayon's
     /// pool; `RAYON_NUM_THREADS=1` makes every evaluation sequential, bit for bit the same).
     pub use crate::parallel::PARALLEL_THRESHOLD;
+    /// From this many elements the MBB beam's element loops (moduli, `∂f/∂θ`) run on two
+    /// threads.
+    pub use crate::problems::topopt::PARALLEL_ELEMENTS;
     /// From this many unknowns a Cholesky with the problem's nested dissection factorizes
     /// and solves its two parts on two threads ([`crate::solve::SplitCholesky`]).
     pub use crate::solve::split_cholesky::SPLIT_THRESHOLD;

@@ -262,3 +262,65 @@ fn a_singular_stiffness_is_a_typed_error() {
         assert!(e.to_string().contains('K'), "{e}");
     }
 }
+
+/// `K u` from the gathered `∂f/∂u` against the element-by-element residual `K u − F`, and
+/// `uᵀ ∂f/∂θ` against `p x^{p−1} (E_0 − E_min) u_eᵀ KE u_e`, below and above the sizes from
+/// which the fills run on two threads.
+#[test]
+fn the_filled_jacobians_agree_with_the_element_loops() {
+    use adjoint::problem::{Jacobians, Residual};
+    use adjoint::thresholds::{PARALLEL_ELEMENTS, PARALLEL_THRESHOLD};
+    for (nelx, nely, seed) in [(6, 3, 1), (300, 100, 2)] {
+        let beam = MbbBeam::new(nelx, nely, 3.0).unwrap();
+        let x = random_densities(beam.n_elements(), seed);
+        let n = beam.n_state_dofs();
+        let u: Vec<f64> = random_densities(n, seed + 7)
+            .iter()
+            .map(|v| v - 0.6)
+            .collect();
+        let kp = beam.dfdu_pattern();
+        let mut kv = vec![0.0; kp.nnz()];
+        beam.fill_dfdu(&u, &x, &mut kv).unwrap();
+        let k = sprs::CsMat::new_csc(
+            kp.shape(),
+            kp.indptr().to_proper().into_owned(),
+            kp.indices().to_vec(),
+            kv,
+        );
+        let mut ku = vec![0.0; n];
+        sprs::prod::mul_acc_mat_vec_csc(k.view(), &u, &mut ku);
+        let mut f = vec![0.0; n];
+        beam.residual(&u, &x, &mut f).unwrap();
+        let scale = ku.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (r, ((a, b), c)) in ku.iter().zip(&f).zip(beam.load()).enumerate() {
+            assert!(
+                (a - (b + c)).abs() <= 1e-12 * scale,
+                "{nelx}×{nely} row {r}"
+            );
+        }
+
+        let tp = beam.dfdtheta_pattern();
+        let mut tv = vec![0.0; tp.nnz()];
+        beam.fill_dfdtheta(&u, &x, &mut tv).unwrap();
+        let mut energies = vec![0.0; beam.n_elements()];
+        beam.element_energies(&u, &mut energies);
+        for e in 0..beam.n_elements() {
+            let range = tp.indptr().index(e)..tp.indptr().index(e + 1);
+            let ut_col: f64 = tp.indices()[range.clone()]
+                .iter()
+                .zip(&tv[range])
+                .map(|(&r, v)| u[r] * v)
+                .sum();
+            let want = beam.modulus_derivative(x[e]) * energies[e];
+            assert!(
+                (ut_col - want).abs() <= 1e-12 * want.abs().max(1e-300),
+                "{nelx}×{nely} column {e}: {ut_col} vs {want}"
+            );
+        }
+        if nelx == 300 {
+            assert!(beam.n_elements() >= PARALLEL_ELEMENTS && k.nnz() >= PARALLEL_THRESHOLD);
+        } else {
+            assert!(beam.n_elements() < PARALLEL_ELEMENTS && k.nnz() < PARALLEL_THRESHOLD);
+        }
+    }
+}

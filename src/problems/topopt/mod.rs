@@ -14,7 +14,8 @@
 //! The explicit partials:
 //!
 //! - `∂f/∂u = K(x)`: symmetric positive definite with supports; its pattern (the mesh's dof
-//!   adjacency on the free dofs) is computed once and every element's 64 slots in it too.
+//!   adjacency on the free dofs) is computed once, and with it the element contributions
+//!   to each entry, so that a fill gathers `K_s = Σ_e E(x_e) KE[a][b]` entry by entry.
 //! - `∂f/∂θ`: column `e` is `p x_e^{p−1} (E_0 − E_min) KE u_e` on the element's free dofs (at
 //!   most 8 entries).
 //! - `(∂L/∂u)ᵀ = F`, `∂L/∂θ = 0`.
@@ -24,6 +25,7 @@
 //! `dL/dx_e = λ_eᵀ ∂K/∂x_e u_e = −p x_e^{p−1} (E_0 − E_min) u_eᵀ KE u_e`.
 //! [`optimize`] runs the paper's optimality-criteria loop around it.
 
+mod assembly;
 pub mod filter;
 pub mod mesh;
 pub mod optimizer;
@@ -37,6 +39,7 @@ pub use optimizer::{optimize, FilterKind, Iteration, OcOptions, PhaseTimes, TopO
 use crate::derived::{AsModel, Model};
 use crate::error::check_vector;
 use crate::objectives::{Functional, LinearFunctional};
+use crate::parallel::join_if;
 use crate::problem::{JacobianSolve, Jacobians, Problem, Residual, StateSolve};
 use crate::{Error, Result, Scalar};
 use sprs::CsStructure;
@@ -51,6 +54,10 @@ pub const NU: f64 = 0.3;
 /// No slot: a fixed dof.
 const FIXED: usize = usize::MAX;
 
+/// From this many elements the element loops of an evaluation (the moduli `E(x_e)`, the
+/// columns of `∂f/∂θ`) run in two halves on two threads.
+pub const PARALLEL_ELEMENTS: usize = 1 << 14;
+
 /// The MBB half-beam's compliance `Fᵀu` subject to `K(x)u = F` (see the module doc).
 #[derive(Debug, Clone, PartialEq)]
 pub struct MbbBeam {
@@ -62,8 +69,8 @@ pub struct MbbBeam {
     edof: Vec<[usize; 8]>,
     /// Free-dof index of every dof (`FIXED` for a support).
     free_index: Vec<usize>,
-    /// Per element, the slots of `KE[a][b]` in `K`'s values (`FIXED` when a or b is fixed).
-    slots: Vec<[usize; 64]>,
+    /// The contributions `E(x_e) KE[a][b]` to each of `K`'s entries ([`assembly`]).
+    gather: assembly::StiffnessGather,
     k_pattern: CsStructure,
     /// Per element, the local dofs `a` of its free dofs sorted by free index (the rows of
     /// its column of `∂f/∂θ`, in storage order).
@@ -117,7 +124,8 @@ impl MbbBeam {
                 edof.push(d.map(|g| free_index[g]));
             }
         }
-        let (k_pattern, slots) = stiffness_pattern(&edof, n_free);
+        let k_pattern = stiffness_pattern(&edof, n_free);
+        let gather = stiffness_gather(&edof, &k_pattern)?;
         let (column_rows, dfdtheta_pattern) = dfdtheta_pattern(&edof, n_free);
         let mut load = vec![0.0; n_free];
         load[free_index[mesh::MBB_LOAD_DOF]] = -1.0;
@@ -128,7 +136,7 @@ impl MbbBeam {
             ke: mesh::element_stiffness(NU),
             edof,
             free_index,
-            slots,
+            gather,
             k_pattern,
             column_rows,
             dfdtheta_pattern,
@@ -214,6 +222,32 @@ impl MbbBeam {
     }
 }
 
+impl MbbBeam {
+    /// The columns `elements` of `∂f/∂θ` into `values` (their stored entries, in order).
+    fn fill_dfdtheta_columns(
+        &self,
+        elements: std::ops::Range<usize>,
+        u: &[f64],
+        theta: &[f64],
+        values: &mut [f64],
+    ) {
+        let mut k = 0;
+        for e in elements {
+            let scale = self.modulus_derivative(theta[e]);
+            let ue = self.element_displacements(e, u);
+            for &a in &self.column_rows[e] {
+                let ku: f64 = self.ke[a as usize]
+                    .iter()
+                    .zip(&ue)
+                    .map(|(kk, v)| kk * v)
+                    .sum();
+                values[k] = scale * ku;
+                k += 1;
+            }
+        }
+    }
+}
+
 /// `vᵀ KE v`.
 fn quadratic(ke: &[[f64; 8]; 8], v: &[f64; 8]) -> f64 {
     ke.iter()
@@ -222,8 +256,8 @@ fn quadratic(ke: &[[f64; 8]; 8], v: &[f64; 8]) -> f64 {
         .sum()
 }
 
-/// `K`'s pattern on the free dofs (CSC, sorted rows) and every element's 64 slots in it.
-fn stiffness_pattern(edof: &[[usize; 8]], n: usize) -> (CsStructure, Vec<[usize; 64]>) {
+/// `K`'s pattern on the free dofs (CSC, sorted rows).
+fn stiffness_pattern(edof: &[[usize; 8]], n: usize) -> CsStructure {
     // the dof graph: column c holds the free dofs sharing an element with c
     let mut columns: Vec<Vec<usize>> = vec![Vec::new(); n];
     for dofs in edof {
@@ -240,30 +274,33 @@ fn stiffness_pattern(edof: &[[usize; 8]], n: usize) -> (CsStructure, Vec<[usize;
         indices.extend_from_slice(col);
         indptr.push(indices.len());
     }
-    drop(columns);
+    let nnz = indices.len();
+    CsStructure::new_csc((n, n), indptr, indices, vec![(); nnz])
+}
+
+/// The gather lists of `K`: element `e`'s `KE[a][b]` goes to the entry (row `edof[e][a]`,
+/// column `edof[e][b]`) when both dofs are free.
+fn stiffness_gather(
+    edof: &[[usize; 8]],
+    pattern: &CsStructure,
+) -> Result<assembly::StiffnessGather> {
+    let (indptr, indices) = (pattern.indptr(), pattern.indices());
     let slot = |r: usize, c: usize| {
-        let range = indptr[c]..indptr[c + 1];
+        let range = indptr.index(c)..indptr.index(c + 1);
         range.start + indices[range].binary_search(&r).expect("row in its column")
     };
-    let slots = edof
-        .iter()
-        .map(|dofs| {
-            let mut s = [FIXED; 64];
-            for (a, &r) in dofs.iter().enumerate() {
-                for (b, &c) in dofs.iter().enumerate() {
-                    if r != FIXED && c != FIXED {
-                        s[8 * a + b] = slot(r, c);
-                    }
+    assembly::StiffnessGather::new(edof.len(), pattern.nnz(), |e| {
+        let dofs = &edof[e];
+        let mut s = [None; 64];
+        for (a, &r) in dofs.iter().enumerate() {
+            for (b, &c) in dofs.iter().enumerate() {
+                if r != FIXED && c != FIXED {
+                    s[8 * a + b] = Some(slot(r, c));
                 }
             }
-            s
-        })
-        .collect();
-    let nnz = indices.len();
-    (
-        CsStructure::new_csc((n, n), indptr, indices, vec![(); nnz]),
-        slots,
-    )
+        }
+        s
+    })
 }
 
 /// `∂f/∂θ`'s pattern (n_free × n_e, column e = element e's free dofs, sorted) and, per
@@ -323,18 +360,25 @@ impl Jacobians for MbbBeam {
         self.k_pattern.clone()
     }
 
-    /// `K(x) = Σ_e E(x_e) KE` scattered through the precomputed slots.
+    /// `K(x) = Σ_e E(x_e) KE`, gathered entry by entry: `K_s = Σ E(x_e) KE[a][b]` over the
+    /// elements holding both dofs of entry `s`, on two threads for a large `K`.
     fn fill_dfdu(&self, _u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
         self.check_densities(theta)?;
-        values.fill(0.0);
-        for (e, slots) in self.slots.iter().enumerate() {
-            let modulus = self.modulus(theta[e]);
-            for (k, &s) in slots.iter().enumerate() {
-                if s != FIXED {
-                    values[s] += modulus * self.ke[k / 8][k % 8];
-                }
+        let mut moduli = vec![0.0; theta.len()];
+        let mid = theta.len() / 2;
+        let (lo, hi) = moduli.split_at_mut(mid);
+        let fill = |x: &[f64], m: &mut [f64]| {
+            for (m, &x) in m.iter_mut().zip(x) {
+                *m = self.modulus(x);
             }
-        }
+        };
+        join_if(
+            theta.len() >= PARALLEL_ELEMENTS,
+            || fill(&theta[..mid], lo),
+            || fill(&theta[mid..], hi),
+        );
+        let ke: [f64; 64] = std::array::from_fn(|k| self.ke[k / 8][k % 8]);
+        self.gather.fill(&moduli, &ke, values);
         Ok(())
     }
 
@@ -342,22 +386,17 @@ impl Jacobians for MbbBeam {
         self.dfdtheta_pattern.clone()
     }
 
-    /// Column `e`: `p x_e^{p−1} (E_0 − E_min) (KE u_e)` on the element's free dofs.
+    /// Column `e`: `p x_e^{p−1} (E_0 − E_min) (KE u_e)` on the element's free dofs (the
+    /// elements in two halves on two threads from [`PARALLEL_ELEMENTS`]).
     fn fill_dfdtheta(&self, u: &[f64], theta: &[f64], values: &mut [f64]) -> Result<()> {
-        let mut k = 0;
-        for (e, local) in self.column_rows.iter().enumerate() {
-            let scale = self.modulus_derivative(theta[e]);
-            let ue = self.element_displacements(e, u);
-            for &a in local {
-                let ku: f64 = self.ke[a as usize]
-                    .iter()
-                    .zip(&ue)
-                    .map(|(kk, v)| kk * v)
-                    .sum();
-                values[k] = scale * ku;
-                k += 1;
-            }
-        }
+        let n = self.n_elements();
+        let mid = n / 2;
+        let (lo, hi) = values.split_at_mut(self.dfdtheta_pattern.indptr().index(mid));
+        join_if(
+            n >= PARALLEL_ELEMENTS,
+            || self.fill_dfdtheta_columns(0..mid, u, theta, lo),
+            || self.fill_dfdtheta_columns(mid..n, u, theta, hi),
+        );
         Ok(())
     }
 
