@@ -54,6 +54,9 @@ pub struct CholeskySolver {
     solve_mem: MemBuffer,
     /// The right-hand sides `solve_mem` holds scratch for.
     columns: usize,
+    /// The supernodal factor's row indices as `u32` (for [`super::supernodal_solve`]; empty
+    /// for a simplicial factor).
+    rows32: Arc<Vec<u32>>,
     valid: bool,
 }
 
@@ -82,6 +85,7 @@ impl Clone for CholeskySolver {
             factor_mem: touched(factor_req(&self.symbolic)),
             solve_mem: MemBuffer::new(solve_req(&self.symbolic, self.columns)),
             columns: self.columns,
+            rows32: Arc::clone(&self.rows32),
             valid: self.valid,
         }
     }
@@ -158,6 +162,12 @@ impl CholeskySolver {
         };
         let symbolic = factorize_symbolic_cholesky(a, Side::Lower, ordering, params)
             .map_err(|e| Error::invalid("Cholesky analysis", format!("{e:?}")))?;
+        let rows32 = match symbolic.raw() {
+            SymbolicCholeskyRaw::Supernodal(s) if rows <= u32::MAX as usize => {
+                s.row_idx().iter().map(|&r| r as u32).collect()
+            }
+            _ => Vec::new(),
+        };
         // written, not only allocated (`vec![0.0; n]` maps zero pages lazily): the page faults
         // of the factor's storage belong to the analysis, not to the first factorization
         let mut l_values = Vec::with_capacity(symbolic.len_val());
@@ -168,6 +178,7 @@ impl CholeskySolver {
             factor_mem: touched(factor_req(&symbolic)),
             solve_mem: MemBuffer::new(solve_req(&symbolic, 1)),
             columns: 1,
+            rows32: Arc::new(rows32),
             symbolic: Arc::new(symbolic),
             l_values,
             cursor,
@@ -368,31 +379,34 @@ impl CholeskySolver {
         Ok(())
     }
 
-    /// Forward substitution `L y = x` in place, in the factor's (permuted) order, for the
-    /// columns of `x` (which must fit [`reserve_columns`](Self::reserve_columns)).
+    /// Forward substitution `L y = x` in place, in the factor's (permuted) order, for one
+    /// right-hand side or two interleaved (`x[2i + c]`), in one pass over `L`
+    /// ([`super::supernodal_solve`]).
     ///
     /// # Panics
-    /// Unless the analysis was [`FillOrdering::IdentitySupernodal`] (a programming error).
-    pub(crate) fn l_solve_in_place(&mut self, x: MatMut<'_, f64>) {
+    /// Unless the analysis was [`FillOrdering::IdentitySupernodal`], or for another length
+    /// than `n` or `2n` (programming errors).
+    pub(crate) fn l_solve_in_place(&mut self, x: &mut [f64]) {
         let SymbolicCholeskyRaw::Supernodal(s) = self.symbolic.raw() else {
             panic!("CholeskySolver::l_solve_in_place: not supernodal");
         };
-        let stack = MemStack::new(&mut self.solve_mem);
-        SupernodalLltRef::new(s, &self.l_values).l_solve_with_conj(Conj::No, x, Par::Seq, stack);
+        match x.len() / self.n {
+            1 => super::supernodal_solve::forward::<1>(s, &self.rows32, &self.l_values, x),
+            2 => super::supernodal_solve::forward::<2>(s, &self.rows32, &self.l_values, x),
+            k => panic!("CholeskySolver::l_solve_in_place: {k} right-hand sides"),
+        }
     }
 
     /// Back substitution `Lᵀ y = x` in place (see [`l_solve_in_place`](Self::l_solve_in_place)).
-    pub(crate) fn lt_solve_in_place(&mut self, x: MatMut<'_, f64>) {
+    pub(crate) fn lt_solve_in_place(&mut self, x: &mut [f64]) {
         let SymbolicCholeskyRaw::Supernodal(s) = self.symbolic.raw() else {
             panic!("CholeskySolver::lt_solve_in_place: not supernodal");
         };
-        let stack = MemStack::new(&mut self.solve_mem);
-        SupernodalLltRef::new(s, &self.l_values).l_transpose_solve_with_conj(
-            Conj::No,
-            x,
-            Par::Seq,
-            stack,
-        );
+        match x.len() / self.n {
+            1 => super::supernodal_solve::backward::<1>(s, &self.rows32, &self.l_values, x),
+            2 => super::supernodal_solve::backward::<2>(s, &self.rows32, &self.l_values, x),
+            k => panic!("CholeskySolver::lt_solve_in_place: {k} right-hand sides"),
+        }
     }
 
     /// `max_k ℓ_kk²` of the last factorization.

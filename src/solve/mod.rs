@@ -58,6 +58,7 @@ pub mod lu;
 mod options;
 mod solver;
 pub mod split_cholesky;
+mod supernodal_solve;
 pub mod triangular;
 pub(crate) mod tridiagonal;
 

@@ -314,20 +314,20 @@ impl Part {
         let m = self.unknowns.len();
         let nx = m - ns;
         let n = rhs.len() / k;
-        for (w, b) in self.work.chunks_exact_mut(m).zip(rhs.chunks_exact(n)) {
-            for (wi, &i) in w.iter_mut().zip(&self.unknowns[..nx]) {
-                *wi = b[i];
+        // `work` holds the k right-hand sides interleaved: row i of column c at k·i + c
+        for (c, b) in rhs.chunks_exact(n).enumerate() {
+            for (w, &i) in self.work[c..k * nx]
+                .iter_mut()
+                .step_by(k)
+                .zip(&self.unknowns)
+            {
+                *w = b[i];
             }
-            w[nx..].fill(0.0);
         }
-        self.solver
-            .l_solve_in_place(MatMut::from_column_major_slice_mut(
-                &mut self.work[..m * k],
-                m,
-                k,
-            ));
+        self.work[k * nx..k * m].fill(0.0);
+        self.solver.l_solve_in_place(&mut self.work[..k * m]);
         let t = MatRef::from_column_major_slice(&self.trailing, ns, ns);
-        let z = MatRef::from_column_major_slice_with_stride(&self.work[nx..m * k], ns, k, m);
+        let z = MatRef::from_row_major_slice(&self.work[k * nx..k * m], ns, k);
         matmul(
             MatMut::from_column_major_slice_mut(&mut self.tz[..ns * k], ns, k),
             BlockStructure::Rectangular,
@@ -341,14 +341,14 @@ impl Part {
         );
     }
 
-    /// Back substitution on `[y_X; T_Xᵀ x_S]` for `k` columns (`x_s`: `|S| × k`): the columns
-    /// of `work` begin with `x_X`.
+    /// Back substitution on `[y_X; T_Xᵀ x_S]` for `k` columns (`x_s`: `|S| × k`): `work`
+    /// begins with `x_X` (interleaved as in [`forward`](Self::forward)).
     fn backward(&mut self, x_s: &[f64], k: usize, ns: usize) {
         let m = self.unknowns.len();
         let nx = m - ns;
         let t = MatRef::from_column_major_slice(&self.trailing, ns, ns);
         matmul(
-            MatMut::from_column_major_slice_with_stride_mut(&mut self.work[nx..m * k], ns, k, m),
+            MatMut::from_row_major_slice_mut(&mut self.work[k * nx..k * m], ns, k),
             BlockStructure::Rectangular,
             Accum::Replace,
             t.transpose(),
@@ -358,12 +358,7 @@ impl Part {
             1.0,
             Par::Seq,
         );
-        self.solver
-            .lt_solve_in_place(MatMut::from_column_major_slice_mut(
-                &mut self.work[..m * k],
-                m,
-                k,
-            ));
+        self.solver.lt_solve_in_place(&mut self.work[..k * m]);
     }
 }
 
@@ -398,9 +393,9 @@ impl SplitCholesky {
         }
         for (c, col) in b.chunks_exact_mut(n).enumerate() {
             for p in &self.parts {
-                let m = p.unknowns.len();
-                let nx = m - ns;
-                for (&i, &v) in p.unknowns[..nx].iter().zip(&p.work[c * m..]) {
+                let nx = p.unknowns.len() - ns;
+                let x = p.work[c..k * nx].iter().step_by(k);
+                for (&i, &v) in p.unknowns[..nx].iter().zip(x) {
                     col[i] = v;
                 }
             }
