@@ -57,7 +57,8 @@ pub struct Timings {
     pub assemble: Duration,
     /// Numeric factorization of `∂f/∂u` (including its checks).
     pub factor: Duration,
-    /// The adjoint solve `(∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ`.
+    /// The adjoint solve `(∂f/∂u)ᵀ λ = −(∂L/∂u)ᵀ` (when fused with the state's first solve,
+    /// [`AdjointWorkspace::adjoint_was_fused`], its cost is in `state_solve`).
     pub adjoint_solve: Duration,
     /// `(∂L/∂θ)ᵀ + (∂f/∂θ)ᵀ λ`.
     pub gradient: Duration,
@@ -185,7 +186,8 @@ impl AdjointWorkspace {
     ///
     /// # Complexity
     /// One state solve, at most two factorizations (one when `∂f/∂u` does not depend on `u`),
-    /// one adjoint solve and `O(nnz(∂f/∂θ))` for the gradient. No allocation. When neither
+    /// one adjoint solve and `O(nnz(∂f/∂θ))` for the gradient. The engine's own steps allocate
+    /// nothing (a problem's fills may). When neither
     /// `∂f/∂u` nor `∂L/∂u` depends on `u` and the solver is symmetric, the adjoint system is
     /// solved with the state's first solve, both right-hand sides in one pass over the factor
     /// ([`adjoint_was_fused`](Self::adjoint_was_fused)).
@@ -230,8 +232,18 @@ impl AdjointWorkspace {
             factor: Duration::ZERO,
             warm,
             iterations: None,
-            factored_u: depends_on_u.then_some(&mut self.factored_u[..]),
-            fused: &mut self.fused,
+            factored_u: if depends_on_u {
+                // a workspace made for a problem whose ∂f/∂u did not depend on u
+                self.factored_u.resize(self.n_state, 0.0);
+                Some(&mut self.factored_u[..])
+            } else {
+                None
+            },
+            fused: if fusable(problem) {
+                &mut self.fused
+            } else {
+                &mut []
+            },
             guess: &mut self.lambda,
             fused_lambda: false,
         };
@@ -455,6 +467,11 @@ impl<P: AdjointProblem + ?Sized> Factorizer<'_, P> {
         if self.fused.is_empty() || self.fused_lambda || !self.solver.is_symmetric() {
             return Ok(false);
         }
+        assert_eq!(
+            rhs.len(),
+            self.guess.len(),
+            "state solve: right-hand side of another length than n_u"
+        );
         let (b, c) = self.fused.split_at_mut(rhs.len());
         b.fill(0.0);
         let taken = self
@@ -468,7 +485,10 @@ impl<P: AdjointProblem + ?Sized> Factorizer<'_, P> {
         for (ci, &g) in c.iter_mut().zip(self.guess.iter()) {
             *ci = -g;
         }
-        self.solver.solve_columns_in_place(self.fused)?;
+        if self.solver.solve_columns_in_place(self.fused).is_err() {
+            // the state is solved alone, and the adjoint after it, each naming its own failure
+            return Ok(false);
+        }
         self.fused_lambda = true;
         Ok(true)
     }
@@ -526,6 +546,11 @@ impl<P: AdjointProblem + ?Sized> JacobianSolve for Factorizer<'_, P> {
 
     fn solve_into(&mut self, rhs: &[f64], x: &mut [f64]) -> Result<()> {
         self.check_factored("solve_into")?;
+        assert_eq!(
+            rhs.len(),
+            x.len(),
+            "solve_into: x of another length than rhs"
+        );
         if self.solve_fused(rhs)? {
             x.copy_from_slice(&self.fused[..rhs.len()]);
             return Ok(());

@@ -175,3 +175,40 @@ fn tridiagonal_fast_fills_above_the_thresholds_match_the_derived_ones() {
     // one): rounding of order n·ε, not 1e-14
     assert!(c.objective_difference <= 1e-12, "{c:?}");
 }
+
+/// The MBB beam's fills above `PARALLEL_ELEMENTS` elements and `PARALLEL_THRESHOLD` entries of
+/// `K` (the gather by halves, the moduli and `∂f/∂θ` by halves): the same bits on one thread
+/// and on two, and the whole evaluation too. (`tests/topopt.rs` checks the fills against the
+/// element loops.)
+#[test]
+fn mbb_beam_fills_above_the_thresholds_match_one_thread() {
+    use adjoint::problem::Jacobians;
+    use adjoint::problems::topopt::MbbBeam;
+    use adjoint::thresholds::{PARALLEL_ELEMENTS, PARALLEL_THRESHOLD};
+    let beam = MbbBeam::new(300, 100, 3.0).unwrap();
+    let (kp, tp) = (beam.dfdu_pattern(), beam.dfdtheta_pattern());
+    assert!(beam.n_elements() >= PARALLEL_ELEMENTS && kp.nnz() >= PARALLEL_THRESHOLD);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(14);
+    let x: Vec<f64> = (0..beam.n_elements())
+        .map(|_| rng.random_range(0.05..1.0))
+        .collect();
+    let u: Vec<f64> = (0..beam.n_state_dofs())
+        .map(|_| rng.random_range(-1.0..1.0))
+        .collect();
+    let fills = || {
+        let mut k = vec![0.0; kp.nnz()];
+        let mut t = vec![0.0; tp.nnz()];
+        beam.fill_dfdu(&u, &x, &mut k).unwrap();
+        beam.fill_dfdtheta(&u, &x, &mut t).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|a| a.to_bits()).collect::<Vec<_>>();
+        (bits(&k), bits(&t))
+    };
+    assert_eq!(one_thread(fills), two_threads(fills));
+    let evaluate = || {
+        let mut ws = AdjointWorkspace::new(&beam, SolverKind::Auto).unwrap();
+        let l = ws.evaluate(&beam, &x).unwrap();
+        assert!(ws.adjoint_was_fused());
+        outputs(&ws, l)
+    };
+    assert_eq!(one_thread(evaluate), two_threads(evaluate));
+}

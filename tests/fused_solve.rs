@@ -9,11 +9,22 @@ use adjoint::problems::topopt::MbbBeam;
 use adjoint::solve::{CholeskySolver, Factorization, SplitCholesky};
 use adjoint::{AdjointWorkspace, Result, Solver, SolverKind};
 use sprs::{CsMat, CsStructure};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// `inner` with `∂L/∂u` declared dependent on `u` or not, everything else delegated.
+/// `inner` with `∂L/∂u` declared dependent on `u` or not, everything else delegated; counts
+/// the calls for `∂L/∂u`.
 struct Hinted<P> {
     inner: P,
     depends_on_u: bool,
+    partial_u_calls: AtomicUsize,
+}
+
+fn hinted<P>(inner: P, depends_on_u: bool) -> Hinted<P> {
+    Hinted {
+        inner,
+        depends_on_u,
+        partial_u_calls: AtomicUsize::new(0),
+    }
 }
 
 impl<P: Problem> Problem for Hinted<P> {
@@ -30,6 +41,7 @@ impl<P: Objective> Objective for Hinted<P> {
         self.inner.objective(u, theta)
     }
     fn objective_partial_u(&self, u: &[f64], theta: &[f64], dl_du: &mut [f64]) -> Result<()> {
+        self.partial_u_calls.fetch_add(1, Ordering::Relaxed);
         self.inner.objective_partial_u(u, theta, dl_du)
     }
     fn objective_partial_theta(
@@ -110,10 +122,7 @@ fn the_fused_adjoint_is_the_adjoint_solved_alone() {
         let x = densities(beam.n_elements(), seed);
         let mut fused = AdjointWorkspace::new(&beam, SolverKind::Auto).unwrap();
         assert_eq!(fused.solver().kernel(), kernel);
-        let alone_problem = Hinted {
-            inner: beam.clone(),
-            depends_on_u: true,
-        };
+        let alone_problem = hinted(beam.clone(), true);
         let mut alone = AdjointWorkspace::new(&alone_problem, SolverKind::Auto).unwrap();
         // twice: the second evaluation reuses the analysis and the fused buffers
         for round in 0..2 {
@@ -146,14 +155,8 @@ fn a_wrong_claim_of_a_constant_objective_partial_is_caught() {
         let inner = ParamLinear::tridiagonal(c, b).unwrap();
         let mut theta = vec![4.0; n];
         theta.extend((1..n).map(|k| 0.5 + 0.1 * (k % 4) as f64));
-        let honest = Hinted {
-            inner: inner.clone(),
-            depends_on_u: true,
-        };
-        let claims = Hinted {
-            inner,
-            depends_on_u: false,
-        };
+        let honest = hinted(inner.clone(), true);
+        let claims = hinted(inner, false);
         let mut a = AdjointWorkspace::new(&honest, SolverKind::Auto).unwrap();
         let mut b = AdjointWorkspace::new(&claims, SolverKind::Auto).unwrap();
         let la = a.evaluate(&honest, &theta).unwrap();
@@ -161,6 +164,9 @@ fn a_wrong_claim_of_a_constant_objective_partial_is_caught() {
         assert!(la > 0.0);
         assert_eq!(la.to_bits(), lb.to_bits());
         assert!(!a.adjoint_was_fused() && !b.adjoint_was_fused());
+        // the claim was acted on (∂L/∂u taken at u = 0 for a fused solve) and then caught
+        assert_eq!(honest.partial_u_calls.load(Ordering::Relaxed), 1);
+        assert_eq!(claims.partial_u_calls.load(Ordering::Relaxed), 2);
         assert_eq!(a.lambda(), b.lambda(), "n = {n}");
         assert_eq!(a.gradient(), b.gradient(), "n = {n}");
     }

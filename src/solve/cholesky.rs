@@ -176,8 +176,10 @@ impl CholeskySolver {
             n: rows,
             nnz: pattern.nnz(),
             factor_mem: touched(factor_req(&symbolic)),
-            solve_mem: MemBuffer::new(solve_req(&symbolic, 1)),
-            columns: 1,
+            // two right-hand sides from the start: the engine's fused state and adjoint solve
+            // then allocates nothing
+            solve_mem: MemBuffer::new(solve_req(&symbolic, 2)),
+            columns: 2,
             rows32: Arc::new(rows32),
             symbolic: Arc::new(symbolic),
             l_values,
@@ -390,6 +392,7 @@ impl CholeskySolver {
         let SymbolicCholeskyRaw::Supernodal(s) = self.symbolic.raw() else {
             panic!("CholeskySolver::l_solve_in_place: not supernodal");
         };
+        assert!(x.len() == self.n || x.len() == 2 * self.n);
         match x.len() / self.n {
             1 => super::supernodal_solve::forward::<1>(s, &self.rows32, &self.l_values, x),
             2 => super::supernodal_solve::forward::<2>(s, &self.rows32, &self.l_values, x),
@@ -402,6 +405,7 @@ impl CholeskySolver {
         let SymbolicCholeskyRaw::Supernodal(s) = self.symbolic.raw() else {
             panic!("CholeskySolver::lt_solve_in_place: not supernodal");
         };
+        assert!(x.len() == self.n || x.len() == 2 * self.n);
         match x.len() / self.n {
             1 => super::supernodal_solve::backward::<1>(s, &self.rows32, &self.l_values, x),
             2 => super::supernodal_solve::backward::<2>(s, &self.rows32, &self.l_values, x),

@@ -139,9 +139,10 @@ pub trait Factorization {
     fn solve_transpose_in_place(&mut self, rhs: &mut [f64]) -> Result<()>;
 
     /// Solves `A X = B` in place for the columns of `b`: column-major, `n` rows, `k =
-    /// b.len() / n` columns. The supernodal Cholesky solvers read their factor once for all
-    /// the columns (reading it is most of a solve's cost); the default solves them one after
-    /// the other.
+    /// b.len() / n` columns. The Cholesky solvers read their factor once for all the columns
+    /// ([`CholeskySolver`]) or once per two
+    /// ([`SplitCholesky`]), reading it being most of a solve's
+    /// cost; the default solves them one after the other.
     ///
     /// # Errors
     /// As [`solve_in_place`](Self::solve_in_place) (the index named is a row).

@@ -72,7 +72,8 @@ struct Part {
     solver: CholeskySolver,
     /// `T_X`, the trailing `|S| × |S|` block of `M_X`'s factor (column-major, lower).
     trailing: Vec<f64>,
-    /// Up to [`COLUMNS`] right-hand sides in `M_X`'s order (column-major, `|X∪S|` rows).
+    /// Up to [`COLUMNS`] right-hand sides in `M_X`'s order, interleaved (row `i` of column
+    /// `c` at `k·i + c` for `k` columns).
     work: Vec<f64>,
     /// `T_X z_X` of each right-hand side (column-major, `|S|` rows).
     tz: Vec<f64>,
@@ -185,11 +186,10 @@ impl SplitCholesky {
             let nnz = rows.len();
             let matrix = CsMat::new_csc((m, m), ptr, rows, vec![0.0; nnz]);
             let mirrors = lower_mirrors(&matrix)?;
-            let mut solver = CholeskySolver::analyze_ordered(
+            let solver = CholeskySolver::analyze_ordered(
                 &crate::sparse::pattern_of(&matrix),
                 FillOrdering::IdentitySupernodal,
             )?;
-            solver.reserve_columns(COLUMNS);
             Ok(Part {
                 unknowns,
                 matrix,

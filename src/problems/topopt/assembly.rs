@@ -73,7 +73,7 @@ impl StiffnessGather {
     /// [`PARALLEL_THRESHOLD`] entries.
     pub(crate) fn fill(&self, moduli: &[f64], ke: &[f64; 64], values: &mut [f64]) {
         let nnz = values.len();
-        debug_assert_eq!(nnz + 1, self.ptr.len());
+        assert_eq!(nnz + 1, self.ptr.len(), "K's values of another length");
         // the halves carry equal numbers of contributions
         let half_work = (self.contributions.len() / 2) as u32;
         let mid = self.ptr.partition_point(|&p| p < half_work).min(nnz);
