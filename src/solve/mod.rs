@@ -140,9 +140,8 @@ pub trait Factorization {
 
     /// Solves `A X = B` in place for the columns of `b`: column-major, `n` rows, `k =
     /// b.len() / n` columns. The Cholesky solvers read their factor once for all the columns
-    /// ([`CholeskySolver`]) or once per two
-    /// ([`SplitCholesky`]), reading it being most of a solve's
-    /// cost; the default solves them one after the other.
+    /// ([`CholeskySolver`]) or once per two ([`SplitCholesky`]), reading it being most of a
+    /// solve's cost; the default solves them one after the other.
     ///
     /// # Errors
     /// As [`solve_in_place`](Self::solve_in_place) (the index named is a row).
