@@ -3,6 +3,8 @@
 //! It must give what the two solves give, on both Cholesky kernels, and a problem that claims
 //! a constant `∂L/∂u` wrongly must still get its own gradient.
 
+mod common;
+
 use adjoint::problem::{JacobianSolve, Jacobians, Objective, Partial, Problem, StateSolve};
 use adjoint::problems::linear::ParamLinear;
 use adjoint::problems::topopt::MbbBeam;
@@ -173,16 +175,7 @@ fn a_wrong_claim_of_a_constant_objective_partial_is_caught() {
 }
 
 fn stiffness(beam: &MbbBeam) -> CsMat<f64> {
-    let pattern = beam.dfdu_pattern();
-    let mut values = vec![0.0; pattern.nnz()];
-    let x = densities(beam.n_elements(), 7);
-    beam.fill_dfdu(&[], &x, &mut values).unwrap();
-    CsMat::new_csc(
-        pattern.shape(),
-        pattern.indptr().to_proper().into_owned(),
-        pattern.indices().to_vec(),
-        values,
-    )
+    common::stiffness(beam, &densities(beam.n_elements(), 7))
 }
 
 /// `solve_columns_in_place` on three columns (for the split kernel: a pass of two, then one)

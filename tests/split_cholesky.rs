@@ -1,6 +1,8 @@
 //! The two-thread Cholesky over the MBB beam's nested dissection (`SplitCholesky`), above and
 //! below `SPLIT_THRESHOLD`, against faer's sequential Cholesky.
 
+mod common;
+
 use adjoint::problem::Jacobians;
 use adjoint::problems::topopt::MbbBeam;
 use adjoint::solve::{CholeskySolver, Dissection, Factorization, SplitCholesky};
@@ -9,18 +11,10 @@ use adjoint::{AdjointWorkspace, Error, Solver, SolverKind};
 use sprs::CsMat;
 
 fn stiffness(beam: &MbbBeam, seed: usize) -> CsMat<f64> {
-    let pattern = beam.dfdu_pattern();
-    let mut values = vec![0.0; pattern.nnz()];
     let x: Vec<f64> = (0..beam.n_elements())
         .map(|e| 0.05 + 0.9 * (((e + seed) * 7919) % 101) as f64 / 101.0)
         .collect();
-    beam.fill_dfdu(&[], &x, &mut values).unwrap();
-    CsMat::new_csc(
-        pattern.shape(),
-        pattern.indptr().to_proper().into_owned(),
-        pattern.indices().to_vec(),
-        values,
-    )
+    common::stiffness(beam, &x)
 }
 
 #[test]

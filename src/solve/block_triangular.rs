@@ -392,13 +392,7 @@ impl BlockTriangularSolver {
     }
 
     fn check_solution(x: &[f64]) -> Result<()> {
-        match x.iter().position(|v| !v.is_finite()) {
-            None => Ok(()),
-            Some(index) => Err(Error::NumericallySingular {
-                what: "block-triangular solve".into(),
-                index,
-            }),
-        }
+        super::check_solution("block-triangular solve", x, x.len())
     }
 }
 

@@ -313,13 +313,7 @@ impl Factorization for CholeskySolver {
             Par::Seq,
             stack,
         );
-        match rhs.iter().position(|v| !v.is_finite()) {
-            None => Ok(()),
-            Some(index) => Err(Error::NumericallySingular {
-                what: "df/du".into(),
-                index: index % self.n,
-            }),
-        }
+        super::check_solution("df/du", rhs, self.n)
     }
 
     /// `Aᵀ = A`: the same solve.

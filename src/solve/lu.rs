@@ -148,13 +148,7 @@ impl LuSolver {
             self.numeric
                 .solve_in_place_with_conj(row_perm, col_perm, Conj::No, x, Par::Seq, stack);
         }
-        match rhs.iter().position(|v| !v.is_finite()) {
-            None => Ok(()),
-            Some(index) => Err(Error::NumericallySingular {
-                what: "df/du".into(),
-                index,
-            }),
-        }
+        super::check_solution("df/du", rhs, rhs.len())
     }
 }
 

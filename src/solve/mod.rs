@@ -184,6 +184,18 @@ pub trait Factorization {
     }
 }
 
+/// The end-of-solve check: [`Error::NumericallySingular`] naming `what` and the row of the
+/// first value of `x` (columns of `n` rows) that overflowed or became NaN.
+pub(crate) fn check_solution(what: &str, x: &[f64], n: usize) -> Result<()> {
+    match x.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(index) => Err(Error::NumericallySingular {
+            what: what.into(),
+            index: index % n,
+        }),
+    }
+}
+
 /// `x = α r`.
 #[track_caller]
 pub(crate) fn scale_into(r: &[f64], alpha: f64, x: &mut [f64]) {

@@ -405,16 +405,6 @@ impl SplitCholesky {
         }
     }
 
-    fn check_solved(&self, b: &[f64]) -> Result<()> {
-        match b.iter().position(|v| !v.is_finite()) {
-            None => Ok(()),
-            Some(index) => Err(Error::NumericallySingular {
-                what: "df/du".into(),
-                index: index % self.n,
-            }),
-        }
-    }
-
     fn check_ready(&self, len: usize) -> Result<()> {
         assert!(
             len > 0 && len.is_multiple_of(self.n),
@@ -566,7 +556,7 @@ impl Factorization for SplitCholesky {
             let k = block.len() / self.n;
             self.solve_block(block, k);
         }
-        self.check_solved(b)
+        super::check_solution("df/du", b, self.n)
     }
 
     /// `Kᵀ = K`: the same solve.

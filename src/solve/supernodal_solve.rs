@@ -21,6 +21,38 @@
 
 use faer::sparse::linalg::cholesky::supernodal::SymbolicSupernodalCholesky;
 
+/// One supernode: columns `c0..c0 + w`, its `h × w` block of values (column-major), the
+/// rows `P_s` below its diagonal block.
+struct Supernode<'a> {
+    c0: usize,
+    w: usize,
+    h: usize,
+    pattern: &'a [u32],
+    block: &'a [f64],
+}
+
+/// The supernodes of the factor, in elimination order.
+fn supernodes<'a>(
+    s: &'a SymbolicSupernodalCholesky<usize>,
+    rows: &'a [u32],
+    values: &'a [f64],
+) -> impl DoubleEndedIterator<Item = Supernode<'a>> + 'a {
+    let (begin, end) = (s.supernode_begin(), s.supernode_end());
+    let (row_ptr, val_ptr) = (s.col_ptr_for_row_idx(), s.col_ptr_for_val());
+    (0..s.n_supernodes()).map(move |sn| {
+        let (c0, w) = (begin[sn], end[sn] - begin[sn]);
+        let block = &values[val_ptr[sn]..val_ptr[sn + 1]];
+        let h = block.len() / w;
+        Supernode {
+            c0,
+            w,
+            h,
+            pattern: &rows[row_ptr[sn]..][..h - w],
+            block,
+        }
+    })
+}
+
 /// `L y = b` in place for `K` right-hand sides, interleaved: `x[K·i + c]` is row `i` of
 /// column `c` (so that a row's `K` values share a cache line).
 pub(crate) fn forward<const K: usize>(
@@ -30,13 +62,14 @@ pub(crate) fn forward<const K: usize>(
     x: &mut [f64],
 ) {
     let (x, _) = x.as_chunks_mut::<K>();
-    let begin = s.supernode_begin();
-    let (row_ptr, val_ptr) = (s.col_ptr_for_row_idx(), s.col_ptr_for_val());
-    for sn in 0..s.n_supernodes() {
-        let (c0, w) = (begin[sn], s.supernode_end()[sn] - begin[sn]);
-        let block = &values[val_ptr[sn]..val_ptr[sn + 1]];
-        let h = block.len() / w;
-        let pattern = &rows[row_ptr[sn]..][..h - w];
+    for Supernode {
+        c0,
+        w,
+        h,
+        pattern,
+        block,
+    } in supernodes(s, rows, values)
+    {
         for (j, col) in block.chunks_exact(h).enumerate() {
             let y: [f64; K] = std::array::from_fn(|c| x[c0 + j][c] / col[j]);
             x[c0 + j] = y;
@@ -63,13 +96,14 @@ pub(crate) fn backward<const K: usize>(
     x: &mut [f64],
 ) {
     let (x, _) = x.as_chunks_mut::<K>();
-    let begin = s.supernode_begin();
-    let (row_ptr, val_ptr) = (s.col_ptr_for_row_idx(), s.col_ptr_for_val());
-    for sn in (0..s.n_supernodes()).rev() {
-        let (c0, w) = (begin[sn], s.supernode_end()[sn] - begin[sn]);
-        let block = &values[val_ptr[sn]..val_ptr[sn + 1]];
-        let h = block.len() / w;
-        let pattern = &rows[row_ptr[sn]..][..h - w];
+    for Supernode {
+        c0,
+        w,
+        h,
+        pattern,
+        block,
+    } in supernodes(s, rows, values).rev()
+    {
         for (j, col) in block.chunks_exact(h).enumerate().rev() {
             // two partial sums per right-hand side: the additions do not all wait on one
             // another

@@ -130,3 +130,17 @@ pub fn central_differences(f: impl Fn(&[f64]) -> f64, theta: &[f64], step: f64) 
         })
         .collect()
 }
+
+/// The MBB beam's stiffness `K(x)` on the free dofs, assembled by the beam (`fill_dfdu`).
+pub fn stiffness(beam: &adjoint::problems::topopt::MbbBeam, x: &[f64]) -> sprs::CsMat<f64> {
+    use adjoint::problem::Jacobians;
+    let pattern = beam.dfdu_pattern();
+    let mut values = vec![0.0; pattern.nnz()];
+    beam.fill_dfdu(&[], x, &mut values).unwrap();
+    sprs::CsMat::new_csc(
+        pattern.shape(),
+        pattern.indptr().to_proper().into_owned(),
+        pattern.indices().to_vec(),
+        values,
+    )
+}
